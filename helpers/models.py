@@ -1,0 +1,383 @@
+"""Which model the course runs on, and everything a notebook needs to know about it.
+
+Two models share one code path (see README, "Offline use"):
+
+* ``"vgg16"``: VGG16 with ImageNet weights, the lecture's model. Keras downloads
+  its weights (528 MB) on first use into ``~/.keras/models``; a file you already
+  have can be given with the ``COURSE_VGG16_WEIGHTS`` environment variable.
+* ``"shapesnet"``: a small VGG-style network trained by this project on
+  synthetic shapes (``helpers.shapes``); shipped in ``data/models``, so it
+  works offline.
+* ``"auto"`` (the default, also read from ``COURSE_MODEL``): VGG16 when its
+  weights are present or can be downloaded, otherwise ShapesNet, with one
+  printed line saying why.
+
+Nothing but this module knows which model is in use: notebooks ask the
+returned :class:`ModelCard` for the input size, preprocessing, class names,
+last conv layer, sample images and demo classes.
+
+Used by every convnet notebook (00-04).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from . import DATA_DIR  # noqa: F401  (also sets TF_CPP_MIN_LOG_LEVEL)
+
+__all__ = [
+    "ModelCard",
+    "ModelUnavailableError",
+    "load_model",
+    "logits_model",
+    "vgg16_weights_path",
+    "VGG16_URL",
+    "VGG16_FILE",
+]
+
+MODEL_NAMES = ("auto", "vgg16", "shapesnet")
+
+VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+VGG16_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+    "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+)
+VGG16_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
+VGG16_SIZE_MB = 528
+# ImageNet's caffe means (BGR) used by keras.applications.vgg16.preprocess_input.
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+#: Seconds the reachability check waits before declaring the network absent.
+NETWORK_TIMEOUT = 4.0
+
+
+class ModelUnavailableError(RuntimeError):
+    """The requested model cannot be loaded here (e.g. VGG16 weights offline)."""
+
+
+@dataclass
+class ModelCard:
+    """A model plus what the notebooks need to know about it.
+
+    Attributes:
+        model: keras.Model taking (N, H, W, 3) *preprocessed* images and
+            returning (N, classes) softmax probabilities.
+        name: "vgg16" or "shapesnet".
+        input_size: (H, W) the model expects.
+        preprocess: function images (N, H, W, 3) 0..255 -> model input; works
+            on numpy arrays and on TensorFlow tensors (so it can sit inside a
+            gradient tape).
+        deprocess: function model input -> uint8 images 0..255 (numpy).
+        class_names: list of the class names, index = class id.
+        last_conv_layer: name of the last convolutional feature map layer
+            (Grad-CAM's default layer).
+        demo_classes: class ids the lessons use (DeepVis targets).
+        reason: one line saying why this model was chosen.
+    """
+
+    model: object
+    name: str
+    input_size: tuple
+    preprocess: Callable
+    deprocess: Callable
+    class_names: list
+    last_conv_layer: str
+    demo_classes: list
+    reason: str = ""
+    _samples: Callable = field(default=None, repr=False)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def sample_images(self) -> dict:
+        """dict name -> (H, W, 3) float32 0..255 image at ``input_size``."""
+        return self._samples()
+
+    def predict(self, images) -> np.ndarray:
+        """Probabilities (N, classes) for images (N, H, W, 3) or one (H, W, 3) in 0..255."""
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim == 3:
+            images = images[None]
+        if images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(
+                f"predict expects images of shape (N, H, W, 3) or (H, W, 3), got {images.shape}; "
+                "load photos with helpers.images.load_image(path, size=card.input_size)."
+            )
+        if tuple(images.shape[1:3]) != tuple(self.input_size):
+            raise ValueError(
+                f"{self.name} expects {self.input_size[0]}x{self.input_size[1]} images, got "
+                f"{images.shape[1]}x{images.shape[2]}; resize with "
+                "helpers.images.load_image(path, size=card.input_size)."
+            )
+        return np.asarray(self.model(self.preprocess(images), training=False))
+
+    def top_k(self, images, k: int = 3) -> list:
+        """Top-k predictions per image: [[(class_id, name, probability), ...], ...]."""
+        probs = self.predict(images)
+        k = int(min(k, probs.shape[1]))
+        order = np.argsort(-probs, axis=1)[:, :k]
+        return [[(int(c), self.class_names[c], float(p[c])) for c in row] for p, row in zip(probs, order)]
+
+    def class_id(self, name: str) -> int:
+        """Class id of a class name (case and spaces/underscores ignored)."""
+        key = str(name).strip().lower().replace(" ", "_")
+        for i, n in enumerate(self.class_names):
+            if n.lower() == key:
+                return i
+        import difflib
+
+        close = difflib.get_close_matches(key, [n.lower() for n in self.class_names], n=5)
+        raise ValueError(
+            f"{name!r} is not a class of {self.name}."
+            + (f" Did you mean one of {close}?" if close else "")
+        )
+
+
+# ---------------------------------------------------------------- VGG16 ----
+
+def _keras_models_dir() -> str:
+    from keras.src.backend import config as _cfg
+
+    return os.path.join(os.path.expanduser(_cfg.keras_home()), "models")
+
+
+def _network_reachable(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[bool, str]:
+    """Can we open a TCP connection to the host of ``url``? (ok, reason)."""
+    parsed = urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            return True, ""
+    except OSError as exc:  # DNS failure, refused, timeout, blocked
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def _offline_message(reason: str) -> str:
+    target = os.path.join(_keras_models_dir(), VGG16_FILE)
+    return (
+        f"VGG16's ImageNet weights are not available here and could not be downloaded ({reason}).\n"
+        f"  file:  {VGG16_FILE} ({VGG16_SIZE_MB} MB, md5 {VGG16_MD5})\n"
+        f"  URL:   {VGG16_URL}\n"
+        f"  put it at {target}\n"
+        "  (or anywhere, and set COURSE_VGG16_WEIGHTS=/path/to/that/file).\n"
+        "Without VGG16 the course runs offline on its own small model: set COURSE_MODEL=shapesnet "
+        "(or load_model('shapesnet'))."
+    )
+
+
+def vgg16_weights_path(download: bool = True) -> str:
+    """Path of VGG16's ImageNet weights (with the classifier), fetching them if needed.
+
+    Looks, in order, at ``COURSE_VGG16_WEIGHTS``, at Keras's cache
+    (``~/.keras/models``), then (if ``download``) downloads with Keras's
+    progress bar and md5 check. Raises :class:`ModelUnavailableError` within
+    a few seconds when offline, naming the file, its URL and where to put it.
+    """
+    env = os.environ.get("COURSE_VGG16_WEIGHTS")
+    if env:
+        if not os.path.isfile(env):
+            raise ModelUnavailableError(
+                f"COURSE_VGG16_WEIGHTS={env!r} is not a file. Point it at {VGG16_FILE} "
+                f"(download: {VGG16_URL}) or unset it."
+            )
+        return env
+    cached = os.path.join(_keras_models_dir(), VGG16_FILE)
+    if os.path.isfile(cached) and os.path.getsize(cached) > 0:
+        return cached
+    if not download:
+        raise ModelUnavailableError(_offline_message("not in Keras's cache and download=False"))
+    ok, why = _network_reachable(VGG16_URL)
+    if not ok:
+        raise ModelUnavailableError(_offline_message(f"no network: {why}"))
+    from keras.utils import get_file
+
+    try:
+        return get_file(VGG16_FILE, VGG16_URL, cache_subdir="models", file_hash=VGG16_MD5)
+    except Exception as exc:  # keras raises a bare Exception on fetch failure
+        raise ModelUnavailableError(_offline_message(f"download failed: {exc}")) from None
+
+
+def _vgg16_preprocess(images):
+    """RGB 0..255 -> BGR minus ImageNet means (caffe mode); numpy or tensor."""
+    if isinstance(images, np.ndarray) or np.isscalar(images) or isinstance(images, (list, tuple)):
+        x = np.asarray(images, dtype=np.float32)
+        return x[..., ::-1] - _CAFFE_MEAN_BGR
+    import tensorflow as tf
+
+    x = tf.cast(images, tf.float32)
+    return tf.reverse(x, axis=[-1]) - tf.constant(_CAFFE_MEAN_BGR)
+
+
+def _vgg16_deprocess(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32) + _CAFFE_MEAN_BGR
+    return np.clip(x[..., ::-1], 0, 255).round().astype(np.uint8)
+
+
+def _vgg16_samples() -> dict:
+    from .images import load_image, sample_image_paths
+
+    return {name: load_image(path, size=(224, 224)) for name, path in sample_image_paths().items()}
+
+
+def _vgg16_card(reason: str) -> ModelCard:
+    path = vgg16_weights_path(download=True)
+    import keras
+
+    from .imagenet import class_names
+
+    model = keras.applications.VGG16(weights=None)
+    model.load_weights(path)
+    return ModelCard(
+        model=model,
+        name="vgg16",
+        input_size=(224, 224),
+        preprocess=_vgg16_preprocess,
+        deprocess=_vgg16_deprocess,
+        class_names=class_names(),
+        last_conv_layer="block5_conv3",
+        demo_classes=[130, 736, 779],  # flamingo, pool (billiard) table, school bus
+        reason=reason,
+        _samples=_vgg16_samples,
+    )
+
+
+# ------------------------------------------------------------- ShapesNet ----
+
+def _identity_preprocess(images):
+    if isinstance(images, (np.ndarray, list, tuple)):
+        return np.asarray(images, dtype=np.float32)
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32)
+
+
+def _clip_deprocess(x) -> np.ndarray:
+    return np.clip(np.asarray(x, dtype=np.float32), 0, 255).round().astype(np.uint8)
+
+
+def _shapesnet_card(reason: str) -> ModelCard:
+    from . import shapes
+
+    model = shapes.load_shapesnet()
+    return ModelCard(
+        model=model,
+        name="shapesnet",
+        input_size=(shapes.IMAGE_SIZE, shapes.IMAGE_SIZE),
+        preprocess=_identity_preprocess,
+        deprocess=_clip_deprocess,
+        class_names=list(shapes.CLASS_NAMES),
+        last_conv_layer=shapes.LAST_CONV_LAYER,
+        demo_classes=list(range(len(shapes.CLASS_NAMES))),
+        reason=reason,
+        _samples=shapes.sample_images,
+    )
+
+
+_CACHE: dict = {}
+
+
+def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
+    """Load the course model and its card.
+
+    Args:
+        name: "vgg16", "shapesnet" or "auto"; None reads ``COURSE_MODEL``
+            (default "auto": VGG16 when its weights are cached or can be
+            downloaded, otherwise ShapesNet).
+        verbose: print one line saying which model is used and why.
+
+    Returns:
+        ModelCard (cached: a second call returns the same object).
+
+    Raises:
+        ValueError for an unknown name; ModelUnavailableError when VGG16 is
+        asked for explicitly but its weights cannot be had (offline).
+    """
+    raw = name if name is not None else os.environ.get("COURSE_MODEL", "auto")
+    key = str(raw).strip().lower()
+    if key not in MODEL_NAMES:
+        src = "COURSE_MODEL" if name is None else "name"
+        raise ValueError(f"{src}={raw!r} is not a course model; choose one of {MODEL_NAMES}.")
+    if key == "auto":
+        if "auto" in _CACHE:
+            return _CACHE["auto"]
+        try:
+            vgg_reason = "auto: VGG16 ImageNet weights found or downloaded"
+            card = _CACHE.get("vgg16") or _vgg16_card(vgg_reason)
+        except ModelUnavailableError as exc:
+            first = str(exc).splitlines()[0]
+            reason = (
+                f"auto: using ShapesNet (offline model) because {first[0].lower() + first[1:]} "
+                "To use VGG16 get its weights (see README, 'Offline use'); "
+                "set COURSE_MODEL=shapesnet to choose ShapesNet explicitly."
+            )
+            card = _CACHE.get("shapesnet") or _shapesnet_card(reason)
+            card.reason = reason
+        _CACHE["auto"] = _CACHE[card.name] = card
+        if verbose:
+            print(f"Model: {card.name} ({card.reason})")
+        return card
+    if key not in _CACHE:
+        builder = _vgg16_card if key == "vgg16" else _shapesnet_card
+        _CACHE[key] = builder(f"asked for {key!r}")
+    card = _CACHE[key]
+    if verbose:
+        print(f"Model: {card.name} ({card.reason})")
+    return card
+
+
+# --------------------------------------------------------- pre-softmax ----
+
+_LOGITS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _is_softmax(fn) -> bool:
+    return getattr(fn, "__name__", "") == "softmax"
+
+
+def logits_model(model):
+    """A model with the same input whose output is the score *before* the softmax.
+
+    Grad-CAM and class visualisation differentiate the pre-softmax score
+    y^c: after the softmax the gradient also pushes the other classes down
+    and vanishes when the prediction saturates.
+
+    Handles a final ``Activation("softmax")`` layer (ShapesNet) and a final
+    Dense layer with the softmax fused in (VGG16's ``predictions``; a linear
+    copy of the layer shares its weights). A model whose last layer has no
+    softmax is returned unchanged.
+
+    Args:
+        model: keras.Model whose output is (N, classes).
+    Returns:
+        keras.Model: inputs as ``model``, output (N, classes) pre-softmax scores.
+    Used by: helpers.cam, helpers.maximize (notebooks 03, 04).
+    """
+    import keras
+
+    if model in _LOGITS:
+        return _LOGITS[model]
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Activation) and _is_softmax(last.activation):
+        out = last.input
+    elif isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
+        linear = keras.layers.Dense.from_config({**last.get_config(), "activation": "linear",
+                                                 "name": last.name + "_logits"})
+        out = linear(last.input)
+        linear.set_weights(last.get_weights())
+    elif isinstance(last, keras.layers.Softmax):
+        out = last.input
+    else:
+        _LOGITS[model] = model
+        return model
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    result = keras.Model(inputs, out, name=model.name + "_logits")
+    _LOGITS[model] = result
+    return result

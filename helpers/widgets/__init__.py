@@ -1,0 +1,1 @@
+"""ipywidgets explorers, one submodule per topic (activations, filters, deepvis, cam, rnn)."""

@@ -1,0 +1,113 @@
+"""helpers.models: model choice, offline behaviour, VGG16 card, pre-softmax scores."""
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import models
+
+
+@pytest.fixture
+def empty_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / "models"))
+    monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+    models._CACHE.clear()
+    yield tmp_path
+    models._CACHE.clear()
+
+
+def test_vgg16_offline_fails_fast_with_a_clear_message(empty_keras_cache):
+    t0 = time.perf_counter()
+    with pytest.raises(models.ModelUnavailableError) as info:
+        models.load_model("vgg16")
+    elapsed = time.perf_counter() - t0
+    msg = str(info.value)
+    assert elapsed < 10, elapsed
+    assert models.VGG16_FILE in msg and models.VGG16_URL in msg
+    assert str(empty_keras_cache / "models") in msg  # where to put it
+    assert "COURSE_MODEL=shapesnet" in msg and "COURSE_VGG16_WEIGHTS" in msg
+
+
+def test_env_weights_path_that_does_not_exist(empty_keras_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_VGG16_WEIGHTS", str(empty_keras_cache / "nope.h5"))
+    with pytest.raises(models.ModelUnavailableError, match="is not a file"):
+        models.vgg16_weights_path()
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="vgg16"):
+        models.load_model("resnet")
+
+
+def test_auto_offline_falls_back_to_shapesnet(empty_keras_cache, capsys):
+    card = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert card.name == "shapesnet"
+    assert "ShapesNet" in out and "COURSE_MODEL=shapesnet" in out
+    assert out.count("\n") == 1  # one line, not a traceback
+
+
+def test_vgg16_card_from_a_weights_file(empty_keras_cache, monkeypatch):
+    # A weights file with the real architecture (random weights), given the
+    # way a lab machine would: COURSE_VGG16_WEIGHTS.
+    ref = keras.applications.VGG16(weights=None)
+    path = empty_keras_cache / "vgg16.weights.h5"
+    ref.save_weights(path)
+    monkeypatch.setenv("COURSE_VGG16_WEIGHTS", str(path))
+    card = models.load_model("vgg16", verbose=False)
+    assert card.input_size == (224, 224) and card.last_conv_layer == "block5_conv3"
+    assert card.class_names[386] == "African_elephant" and card.num_classes == 1000
+    assert card.demo_classes == [130, 736, 779]
+    x = np.random.default_rng(0).uniform(0, 255, (1, 224, 224, 3)).astype("float32")
+    ref_in = keras.applications.vgg16.preprocess_input(x.copy())
+    np.testing.assert_allclose(card.model(ref_in), ref(ref_in), rtol=1e-5, atol=1e-7)
+    samples = card.sample_images()
+    assert len(samples) >= 4
+    for img in samples.values():
+        assert img.shape == (224, 224, 3) and img.dtype == np.float32
+    top = card.top_k(next(iter(samples.values())), k=3)
+    assert len(top[0]) == 3 and top[0][0][2] >= top[0][1][2]
+
+
+def test_vgg16_preprocess_matches_keras_on_numpy_and_tensors():
+    import tensorflow as tf
+
+    x = np.random.default_rng(1).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
+    expected = keras.applications.vgg16.preprocess_input(x.copy())
+    np.testing.assert_allclose(models._vgg16_preprocess(x), expected, atol=1e-4)
+    np.testing.assert_allclose(models._vgg16_preprocess(tf.constant(x)).numpy(), expected, atol=1e-4)
+    back = models._vgg16_deprocess(expected)
+    assert back.dtype == np.uint8
+    assert np.abs(back.astype(float) - x).max() <= 0.5 + 1e-3
+
+
+def _tiny(fused):
+    inp = keras.Input((4, 4, 2))
+    x = keras.layers.GlobalAveragePooling2D()(inp)
+    if fused:
+        out = keras.layers.Dense(3, activation="softmax", name="predictions")(x)
+    else:
+        x = keras.layers.Dense(3, name="logits")(x)
+        out = keras.layers.Activation("softmax", name="predictions")(x)
+    return keras.Model(inp, out)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_logits_model_gives_the_scores_before_the_softmax(fused):
+    model = _tiny(fused)
+    dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)][0]
+    W = np.arange(6, dtype="float32").reshape(2, 3) - 2.5
+    b = np.array([0.5, -1.0, 2.0], dtype="float32")
+    dense.set_weights([W, b])
+    x = np.random.default_rng(2).normal(size=(3, 4, 4, 2)).astype("float32")
+    by_hand = x.mean(axis=(1, 2)) @ W + b  # GAP then dense, no softmax
+    scores = np.asarray(models.logits_model(model)(x))
+    np.testing.assert_allclose(scores, by_hand, rtol=1e-5, atol=1e-5)
+    assert models.logits_model(model) is models.logits_model(model)  # cached
+
+
+def test_logits_model_of_a_model_without_softmax_is_itself():
+    inp = keras.Input((3,))
+    model = keras.Model(inp, keras.layers.Dense(2)(inp))
+    assert models.logits_model(model) is model
