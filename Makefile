@@ -7,9 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests and CI never touch the network: they run on the bundled ShapesNet.
-TEST_ENV := COURSE_MODEL=shapesnet MPLBACKEND=Agg
+TEST_ENV := COURSE_MODEL=shapesnet
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench clean
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings clean
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
@@ -17,6 +17,9 @@ help:
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make shapesnet        retrain the bundled ShapesNet model (<= 10 min on a CPU)"
 	@echo "make bench            benchmarks against the classic implementations"
+	@echo "make course           execute every notebook, HTML + index in build/html/"
+	@echo "make slides           reveal.js slides of every notebook in build/slides/"
+	@echo "make timings          measure each notebook's wall time and memory into README.md"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +49,15 @@ shapesnet: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+course: $(STAMP)
+	$(BIN)/python -m helpers.notebooks course
+
+slides: $(STAMP)
+	$(BIN)/python -m helpers.notebooks slides
+
+timings: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m helpers.notebooks timings
 
 clean:
 	rm -rf build

@@ -1,8 +1,17 @@
-"""Notebook hygiene: the course's notebooks are stored without outputs.
+"""Notebook chores: hygiene, executing, rendering for lecturers, timings.
 
-``python -m helpers.notebooks check notebooks/`` lists every notebook that
-carries outputs or execution counts and exits with status 1 (``make test``
-runs it); ``make clean-notebooks`` strips them with nbstripout.
+Commands (the Makefile calls them):
+
+* ``python -m helpers.notebooks check [FOLDER]`` lists every notebook stored
+  with outputs or execution counts and exits with status 1 (``make test``);
+  ``make clean-notebooks`` strips them with nbstripout.
+* ``python -m helpers.notebooks course`` executes every notebook (nbclient)
+  and writes HTML to ``build/html/`` with an index page in lecture order.
+* ``python -m helpers.notebooks slides`` writes reveal.js slides of each
+  executed notebook to ``build/slides/`` (each ``#``/``##`` heading starts a
+  slide).
+* ``python -m helpers.notebooks timings`` executes every notebook, measures
+  wall time and the kernel's peak memory, and writes the table into README.md.
 """
 from __future__ import annotations
 
@@ -11,7 +20,10 @@ import json
 import os
 import sys
 
-__all__ = ["dirty_cells", "check"]
+__all__ = ["dirty_cells", "check", "execute", "build_course", "build_slides", "timings"]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
 
 
 def dirty_cells(path: str) -> list[int]:
@@ -42,8 +54,169 @@ def check(folder: str = "notebooks") -> int:
     return 0
 
 
+def course_notebooks(folder: str = NOTEBOOKS) -> list[str]:
+    """The numbered notebooks of ``folder`` in lecture order."""
+    return sorted(p for p in glob.glob(os.path.join(folder, "*.ipynb")) if os.path.basename(p)[:2].isdigit())
+
+
+def title(nb) -> str:
+    """The first markdown heading of a notebook (nbformat node), without the #'s."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "untitled"
+
+
+class _PeakRSS:
+    """Polls the resident memory of this process's children (the kernel) in a thread."""
+
+    def __init__(self, interval: float = 0.1):
+        import threading
+
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for child in me.children(recursive=True):
+                try:
+                    self.peak = max(self.peak, child.memory_info().rss)
+                except psutil.Error:
+                    pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def execute(path: str, timeout: int = 900):
+    """Execute notebook ``path`` in a fresh kernel (working directory: its folder).
+
+    Returns (notebook node with outputs, wall seconds, kernel peak RSS in MB).
+    Raises nbclient's CellExecutionError naming the failing cell.
+    """
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
+    with _PeakRSS() as mem:
+        t0 = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - t0
+    return nb, seconds, mem.peak / 2**20
+
+
+def _executed(folder, out):
+    os.makedirs(out, exist_ok=True)
+    for path in course_notebooks(folder):
+        print(f"executing {os.path.basename(path)} ...", flush=True)
+        nb, seconds, peak = execute(path)
+        print(f"  {seconds:.0f} s, kernel peak {peak:.0f} MB", flush=True)
+        yield path, nb, seconds, peak
+
+
+def build_course(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "html")) -> str:
+    """Execute every notebook and write HTML plus an index page (lecture order). Returns the index path."""
+    import html
+
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    rows = []
+    for path, nb, seconds, _ in _executed(folder, out):
+        body, _ = exporter.from_notebook_node(nb)
+        name = os.path.splitext(os.path.basename(path))[0] + ".html"
+        with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
+            fh.write(body)
+        rows.append(f'<li><a href="{name}">{html.escape(title(nb))}</a> <small>({seconds:.0f} s)</small></li>')
+    index = os.path.join(out, "index.html")
+    with open(index, "w", encoding="utf-8") as fh:
+        fh.write("<!doctype html><meta charset='utf-8'><title>Course notebooks</title>"
+                 "<h1>What convnets learn, and why recurrent networks exist</h1><ol start='0'>"
+                 + "\n".join(rows) + "</ol>")
+    print("wrote", index)
+    return index
+
+
+def _mark_slides(nb):
+    """Each markdown cell that opens with a # or ## heading starts a new slide."""
+    for cell in nb.cells:
+        first = cell.source.lstrip().split("\n", 1)[0] if cell.source else ""
+        is_heading = cell.cell_type == "markdown" and (first.startswith("# ") or first.startswith("## "))
+        cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide" if is_heading else "-"
+    return nb
+
+
+def build_slides(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "slides")) -> list[str]:
+    """Execute every notebook and write reveal.js slides (``*.slides.html``). Returns the paths."""
+    from nbconvert import SlidesExporter
+
+    exporter = SlidesExporter()
+    written = []
+    for path, nb, _, _ in _executed(folder, out):
+        body, _ = exporter.from_notebook_node(_mark_slides(nb))
+        target = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".slides.html")
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        written.append(target)
+    print("wrote", len(written), "slide decks to", out)
+    return written
+
+
+START, END = "<!-- timings:start -->", "<!-- timings:end -->"
+
+
+def timings(folder: str = NOTEBOOKS, readme: str = os.path.join(ROOT, "README.md")) -> str:
+    """Execute every notebook; write a table of wall time and kernel peak RSS into README.md."""
+    import platform
+
+    model = os.environ.get("COURSE_MODEL", "auto")
+    lines = [START, "", f"Measured by `make timings` (COURSE_MODEL={model}, {os.cpu_count()} CPU cores, "
+             f"{platform.machine()}, execution only, kernel start included):", "",
+             "| notebook | wall time | kernel peak memory |", "|---|---:|---:|"]
+    for path, _, seconds, peak in _executed(folder, os.path.join(ROOT, "build")):
+        lines.append(f"| `{os.path.basename(path)}` | {seconds:.0f} s | {peak:.0f} MB |")
+    lines += ["", END]
+    table = "\n".join(lines)
+    text = open(readme, encoding="utf-8").read()
+    if START in text and END in text:
+        text = text[:text.index(START)] + table + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    with open(readme, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(table)
+    return table
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["check", "course", "slides", "timings"])
+    parser.add_argument("folder", nargs="?", default=NOTEBOOKS)
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(args.folder)
+    {"course": build_course, "slides": build_slides, "timings": timings}[args.command](args.folder)
+    return 0
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if not args or args[0] != "check":
-        sys.exit("usage: python -m helpers.notebooks check [FOLDER]")
-    sys.exit(check(args[1] if len(args) > 1 else "notebooks"))
+    sys.exit(main())
