@@ -1,13 +1,40 @@
 """Helpers for the course notebooks (what convnets learn, why RNNs exist).
 
-Importing the package quietens TensorFlow's start-up log lines (oneDNN, absl)
-so that students do not see them in every notebook; set TF_CPP_MIN_LOG_LEVEL
-yourself before importing to override.
+Importing the package quietens TensorFlow's start-up log lines so that
+students do not see them in every notebook: it sets ``TF_CPP_MIN_LOG_LEVEL``
+(set it yourself before importing to override) and, inside a Jupyter kernel,
+imports TensorFlow once with the process's stderr muted, because TF 2.21
+prints its oneDNN notices from C++ before its log level applies. Python
+errors raised by that import are still shown.
 """
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 __all__ = ["DATA_DIR"]
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import tensorflow and keras with file descriptor 2 pointed at /dev/null."""
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real stderr (rare embedded set-ups): import normally
+        return
+    os.dup2(null, 2)
+    try:
+        import tensorflow  # noqa: F401
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+if "ipykernel" in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") != "0":
+    _import_tensorflow_quietly()
