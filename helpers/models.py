@@ -351,8 +351,9 @@ def logits_model(model):
 
     Handles a final ``Activation("softmax")`` layer (ShapesNet) and a final
     Dense layer with the softmax fused in (VGG16's ``predictions``; a linear
-    copy of the layer shares its weights). A model whose last layer has no
-    softmax is returned unchanged.
+    copy of the layer shares its weights), also when that last layer sits
+    inside a nested model (a transfer-learning head). A model whose last
+    layer has no softmax is returned unchanged.
 
     Args:
         model: keras.Model whose output is (N, classes).
@@ -365,15 +366,24 @@ def logits_model(model):
     if model in _LOGITS:
         return _LOGITS[model]
     last = model.layers[-1]
+    # The tensor that feeds the last layer *in this model's graph* (a nested
+    # model's own `.input` belongs to its inner graph, not to this one).
+    history = getattr(model.outputs[0], "_keras_history", None)
+    if history is not None and history.operation is last:
+        feed = last._inbound_nodes[history.node_index].input_tensors[0]
+    else:
+        feed = last.input
     if isinstance(last, keras.layers.Activation) and _is_softmax(last.activation):
-        out = last.input
+        out = feed
     elif isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
         linear = keras.layers.Dense.from_config({**last.get_config(), "activation": "linear",
                                                  "name": last.name + "_logits"})
-        out = linear(last.input)
+        out = linear(feed)
         linear.set_weights(last.get_weights())
     elif isinstance(last, keras.layers.Softmax):
-        out = last.input
+        out = feed
+    elif isinstance(last, keras.Model) and logits_model(last) is not last:
+        out = logits_model(last)(feed)  # the softmax sits inside a nested model
     else:
         _LOGITS[model] = model
         return model

@@ -111,3 +111,12 @@ def test_logits_model_of_a_model_without_softmax_is_itself():
     inp = keras.Input((3,))
     model = keras.Model(inp, keras.layers.Dense(2)(inp))
     assert models.logits_model(model) is model
+
+
+def test_logits_model_reaches_a_softmax_inside_a_nested_model():
+    inner = _tiny(fused=True)
+    outer = keras.Sequential([keras.Input((4, 4, 2)), keras.Sequential([inner])])
+    x = np.random.default_rng(3).normal(size=(2, 4, 4, 2)).astype("float32")
+    W, b = inner.get_layer("predictions").get_weights()
+    np.testing.assert_allclose(np.asarray(models.logits_model(outer)(x)), x.mean(axis=(1, 2)) @ W + b,
+                               rtol=1e-5, atol=1e-5)
