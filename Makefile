@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Tests and CI never touch the network: they run on the bundled ShapesNet.
 TEST_ENV := COURSE_MODEL=shapesnet
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings clean
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings clean e2e solutions
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
@@ -61,3 +61,23 @@ timings: $(STAMP)
 
 clean:
 	rm -rf build
+
+# Every notebook in real JupyterLab in Debian's Chromium, driven by Playwright
+# (tests_e2e/): run all cells, no error, widgets drawn live, each explorer
+# reacts to its control; screenshots in build/screenshots/. Installs chromium
+# with apt-get and the playwright package with pip; never `playwright install`.
+PLAYWRIGHT_VERSION := 1.65.2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+e2e: $(STAMP)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@$(BIN)/python -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$(PLAYWRIGHT_VERSION)')" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet "playwright==$(PLAYWRIGHT_VERSION)"
+	$(TEST_ENV) $(BIN)/python -m pytest -v -rP tests_e2e
+
+# Every lesson notebook executed with the reference solutions of its
+# exercises (solutions/) pasted into the starter cells, in memory; fails
+# unless every exercise check says "correct".
+solutions: $(STAMP)
+	$(TEST_ENV) $(BIN)/python tools/run_solutions.py

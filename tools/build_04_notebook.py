@@ -272,6 +272,9 @@ nb.metadata = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+from exercise_cells import add_exercises  # noqa: E402  (tools/exercise_cells.py: the exercise section)
+
+add_exercises(nb, "04_gradcam")
 out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "04_gradcam.ipynb")
 nbf.write(nb, out)
 print("wrote", out)

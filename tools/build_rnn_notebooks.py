@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from exercise_cells import add_exercises
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "# NBVAL_CHECK_OUTPUT\n"
 
@@ -654,6 +656,7 @@ timestep_explorer("1011")
 
 def build(cells, path):
     nb = new_notebook(cells=cells)
+    add_exercises(nb, path.stem)          # the exercise section (tools/exercise_cells.py)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.validate(nb)

@@ -1,0 +1,820 @@
+"""One gradient-ascent engine: the input image that most excites a filter or a class.
+
+Notebook 02 asks "what pattern does filter ``f`` of layer ``block3_conv1``
+respond to?", notebook 03 (DeepVis) "what image does the network find most
+*flamingo*?". Both questions have the same answer machinery:
+
+1. start from a grey image with a little noise (pixels 0..255, as a photo);
+2. repeat: preprocess (inside the graph: VGG16's caffe colours, ShapesNet's
+   identity), forward pass, objective, gradient w.r.t. the pixels, normalise
+   the gradient of each image to unit RMS, step uphill, apply regularisers;
+3. turn the result into a viewable uint8 image (:func:`deprocess_images`).
+
+What makes it fast and safe (compare ``bench/bench_filters.py``):
+
+* **all requested filters (or classes) form one batch**: image ``i``
+  maximises target ``targets[i]``, picked with a tensor ``tf.gather`` - no
+  Python int reaches the compiled step, so 64 filters are **one** trace, not
+  64 (the classic book/keras-io loop retraces for every filter);
+* the step is a ``tf.function`` cached per model, layer, image shape and set
+  of active regularisers (their strengths are tensors: changing a value does
+  not retrace);
+* the sub-model stops at the layer that is needed (block1 never runs block5);
+* a filter that never fires (all-zero output, zero gradient) gives a plain
+  grey image and a warning naming it - never NaN.
+
+Objectives (what image ``i`` maximises, one number per image):
+
+* ``"channel"``: the mean over positions of channel ``targets[i]`` of a layer
+  (filters, notebook 02);
+* ``"logit"``: the class score *before* the softmax (DeepVis, notebook 03;
+  after the softmax the gradient also pushes the other classes down and
+  vanishes when the prediction saturates).
+
+Regularisers (Yosinski et al. 2015, "Understanding Neural Networks Through
+Deep Visualization", plus two common extras). The image is kept in 0..255;
+mid-grey 127.5 plays the role of the paper's zero (the mean image):
+
+* ``l2_decay`` (theta_decay): after each step ``x <- grey + (1 - decay)(x - grey)``;
+* ``blur_sigma``, ``blur_every`` (theta_b_width, theta_b_every): Gaussian
+  blur of width sigma every k steps (removes high frequencies);
+* ``norm_pct`` (theta_n_pct): pixels whose colour-vector norm (distance from
+  grey) is below this percentile of the image are set to grey;
+* ``contrib_pct`` (theta_c_pct): pixels whose contribution
+  ``|sum_c (x - grey) * grad|`` (first-order estimate of the objective lost
+  by greying the pixel) is below this percentile are set to grey;
+* ``jitter``: random shift of up to ``jitter`` pixels before each forward pass;
+* ``tv``: total-variation descent; its RMS-normalised gradient is subtracted
+  with weight ``tv`` (0.5 = half as strong as the ascent).
+
+Named presets are in :data:`PRESETS` (the paper's Table 1 rows are
+``"yosinski1"`` ... ``"yosinski4"``).
+
+Used by notebooks 02 (filters) and 03 (DeepVis) and their widgets.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+import weakref
+
+import numpy as np
+
+from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from .activations import _fixed_size, conv_layer_names, find_layer, layer_input_model, layer_model
+
+__all__ = [
+    "Regularizers",
+    "PRESETS",
+    "regularizers",
+    "AscentResult",
+    "initial_images",
+    "deprocess_images",
+    "maximize_filters",
+    "visualize_filters",
+    "maximize_classes",
+    "visualize_classes",
+    "get_engine",
+    "frequency_concentration",
+    "high_frequency_energy",
+    "GREY",
+]
+
+#: The grey level that plays the role of "zero" (the paper's mean image).
+GREY = 127.5
+
+
+# ------------------------------------------------------------ regularisers ----
+
+@dataclasses.dataclass(frozen=True)
+class Regularizers:
+    """Strengths of the optional regularisers; 0 switches one off.
+
+    Attributes:
+        l2_decay: fraction of (x - grey) removed after every step (paper: 0..0.3).
+        blur_sigma: width (std, pixels) of the Gaussian blur.
+        blur_every: blur every k steps (0 = never).
+        norm_pct: percentile (0..100) of pixel norms set to grey after each step.
+        contrib_pct: percentile (0..100) of pixel contributions set to grey.
+        jitter: largest random shift (pixels) applied before each forward pass.
+        tv: weight of the total-variation descent relative to the ascent.
+    """
+
+    l2_decay: float = 0.0
+    blur_sigma: float = 0.0
+    blur_every: int = 0
+    norm_pct: float = 0.0
+    contrib_pct: float = 0.0
+    jitter: int = 0
+    tv: float = 0.0
+
+    def __post_init__(self):
+        checks = {
+            "l2_decay": (0.0, 1.0), "blur_sigma": (0.0, 20.0), "blur_every": (0, 10**6),
+            "norm_pct": (0.0, 100.0), "contrib_pct": (0.0, 100.0), "jitter": (0, 1000), "tv": (0.0, 1000.0),
+        }
+        for name, (lo, hi) in checks.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"regulariser {name} must be a number, got {value!r}")
+            if not (lo <= float(value) <= hi) or not math.isfinite(float(value)):
+                raise ValueError(f"regulariser {name}={value!r} is outside [{lo}, {hi}]")
+        if (self.blur_every > 0) != (self.blur_sigma > 0):
+            raise ValueError(
+                f"blur needs both blur_sigma > 0 and blur_every > 0 (got blur_sigma={self.blur_sigma}, "
+                f"blur_every={self.blur_every}); set both, or both to 0 for no blur."
+            )
+
+    @property
+    def flags(self) -> tuple:
+        """Which in-step regularisers are active (part of the compiled step's identity)."""
+        return (self.jitter > 0, self.l2_decay > 0, self.tv > 0, self.norm_pct > 0, self.contrib_pct > 0)
+
+    def describe(self) -> str:
+        """Short text, e.g. ``"l2_decay=0.0001, blur 1.0 every 4"`` (``"none"`` if all off)."""
+        parts = []
+        if self.l2_decay:
+            parts.append(f"l2_decay={self.l2_decay:g}")
+        if self.blur_every:
+            parts.append(f"blur {self.blur_sigma:g} every {self.blur_every}")
+        if self.norm_pct:
+            parts.append(f"norm_pct={self.norm_pct:g}")
+        if self.contrib_pct:
+            parts.append(f"contrib_pct={self.contrib_pct:g}")
+        if self.jitter:
+            parts.append(f"jitter={self.jitter}")
+        if self.tv:
+            parts.append(f"tv={self.tv:g}")
+        return ", ".join(parts) or "none"
+
+
+#: Named regulariser settings. ``yosinski1..4`` are the four rows of Table 1 of
+#: Yosinski et al. 2015 (the paper ran them 500, 750, 1000 and 1000 steps; row 3
+#: is the one used for most of its pictures). ``"filters"`` is this course's
+#: default look for filter patterns, ``"none"`` plain gradient ascent.
+PRESETS: dict[str, Regularizers] = {
+    "none": Regularizers(),
+    "yosinski1": Regularizers(blur_sigma=0.5, blur_every=4, norm_pct=50),
+    "yosinski2": Regularizers(l2_decay=0.3, norm_pct=20),
+    "yosinski3": Regularizers(l2_decay=1e-4, blur_sigma=1.0, blur_every=4),
+    "yosinski4": Regularizers(blur_sigma=0.5, blur_every=4, contrib_pct=90),
+    "filters": Regularizers(blur_sigma=0.7, blur_every=4, jitter=1),
+    "smooth": Regularizers(l2_decay=1e-3, blur_sigma=1.0, blur_every=4, jitter=2, tv=0.2),
+}
+
+
+def regularizers(preset=None, **overrides) -> Regularizers:
+    """Build a :class:`Regularizers` from a preset name and/or individual values.
+
+    Args:
+        preset: None (all off), a name in :data:`PRESETS`, or a Regularizers.
+        **overrides: any field of Regularizers, e.g. ``jitter=2``; ``None``
+            values are ignored.
+    Returns:
+        Regularizers.
+    Raises:
+        ValueError for an unknown preset or field (listing the valid ones).
+    """
+    if preset is None:
+        base = Regularizers()
+    elif isinstance(preset, Regularizers):
+        base = preset
+    elif isinstance(preset, str) and preset in PRESETS:
+        base = PRESETS[preset]
+    else:
+        raise ValueError(f"unknown regulariser preset {preset!r}; choose one of {sorted(PRESETS)}")
+    fields = {f.name for f in dataclasses.fields(Regularizers)}
+    unknown = set(overrides) - fields
+    if unknown:
+        raise ValueError(f"unknown regulariser(s) {sorted(unknown)}; valid: {sorted(fields)}")
+    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# --------------------------------------------------------------- objectives ----
+
+def _channel_objective(outputs, targets):
+    """Mean over positions of channel targets[i] of outputs[i]: (B, h, w, C), (B,) -> (B,)."""
+    import tensorflow as tf
+
+    picked = tf.gather(outputs, targets, axis=outputs.shape.rank - 1, batch_dims=1)
+    if picked.shape.rank > 1:
+        picked = tf.reduce_mean(picked, axis=list(range(1, picked.shape.rank)))
+    return picked
+
+
+def _logit_objective(outputs, targets):
+    """Score of class targets[i] for image i: (B, K), (B,) -> (B,)."""
+    import tensorflow as tf
+
+    return tf.gather(outputs, targets, axis=1, batch_dims=1)
+
+
+OBJECTIVES = {"channel": _channel_objective, "logit": _logit_objective}
+
+
+def _trimmable(layer) -> bool:
+    """Can the selected channel of this layer be computed on its own (see _single_channel_objective)?"""
+    import keras
+
+    return (type(layer) is keras.layers.Conv2D and layer.groups == 1 and layer.data_format == "channels_last"
+            and tuple(layer.dilation_rate) == (1, 1) and layer.strides[0] == layer.strides[1]
+            and len(layer.kernel.shape) == 4)
+
+
+def _single_channel_objective(layer):
+    """Objective for a Conv2D that computes only channel targets[i] for image i.
+
+    The layer's input (B, h, w, Cin) is laid side by side as one image with
+    B*Cin channels and convolved depthwise with each image's own kernel
+    ``kernel[..., targets[i]]``; summing over Cin gives the chosen channel's
+    pre-activation, then bias and the layer's activation. Equal to the full
+    layer followed by a gather, but the target layer costs 1/C of the work
+    (block1_conv1 of VGG16: about 10x faster per step).
+    """
+    import tensorflow as tf
+
+    kernel, bias, activation = layer.kernel, layer.bias if layer.use_bias else None, layer.activation
+    stride, padding = int(layer.strides[0]), layer.padding.upper()
+    kh, kw, cin = (int(v) for v in layer.kernel.shape[:3])
+
+    def objective(inputs, targets):
+        k = tf.gather(tf.convert_to_tensor(kernel), targets, axis=3)          # (kh, kw, Cin, B)
+        shape = tf.shape(inputs)
+        b, h, w = shape[0], shape[1], shape[2]
+        x = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), [1, h, w, b * cin])
+        k = tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [kh, kw, b * cin, 1])
+        y = tf.nn.depthwise_conv2d(x, k, strides=[1, stride, stride, 1], padding=padding)
+        out = tf.shape(y)
+        y = tf.reduce_sum(tf.reshape(y, [out[1], out[2], b, cin]), axis=-1)  # (h', w', B)
+        if bias is not None:
+            y = y + tf.gather(tf.convert_to_tensor(bias), targets)
+        return tf.reduce_mean(activation(y), axis=[0, 1])
+
+    return objective
+
+
+# ------------------------------------------------------------------ engine ----
+
+@dataclasses.dataclass
+class AscentResult:
+    """What a gradient-ascent run produced.
+
+    Attributes:
+        images: (B, H, W, 3) float32 in 0..255 (before preprocessing).
+        history: (steps, B) objective of each image at each step (before the step's update).
+        final: (B,) objective of the returned images.
+        dead: (B,) bool, True where the gradient was zero at every step (the
+            target never fired; its image is left as it started).
+        targets: (B,) the filter / class indices.
+        seconds: wall time of the ascent loop.
+    """
+
+    images: np.ndarray
+    history: np.ndarray
+    final: np.ndarray
+    dead: np.ndarray
+    targets: np.ndarray
+    seconds: float = 0.0
+
+
+def _gaussian_kernel(sigma: float) -> np.ndarray:
+    radius = max(1, int(math.ceil(3.0 * sigma)))
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+_BLUR_FN = None
+
+
+def _blur(x, kernel):
+    """Separable Gaussian blur of (B, H, W, 3) around grey, reflect-padded (compiled once per kernel length)."""
+    global _BLUR_FN
+    import tensorflow as tf
+
+    if _BLUR_FN is None:
+        @tf.function
+        def blur(x, k):
+            r = (tf.shape(k)[0] - 1) // 2
+            z = tf.pad(x - GREY, [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
+            kv = tf.tile(tf.reshape(k, [-1, 1, 1, 1]), [1, 1, 3, 1])
+            kh = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
+            z = tf.nn.depthwise_conv2d(z, kv, [1, 1, 1, 1], "VALID")
+            z = tf.nn.depthwise_conv2d(z, kh, [1, 1, 1, 1], "VALID")
+            return z + GREY
+
+        _BLUR_FN = blur
+    return _BLUR_FN(x, tf.constant(kernel))
+
+
+def _rms(t):
+    """Per-image RMS of (B, H, W, C) -> (B, 1, 1, 1)."""
+    import tensorflow as tf
+
+    return tf.sqrt(tf.reduce_mean(tf.square(t), axis=[1, 2, 3], keepdims=True))
+
+
+def _grey_below_percentile(z, score, pct):
+    """Set pixels of z (B,H,W,3) whose score (B,H,W) is below the pct percentile of their image to 0."""
+    import tensorflow as tf
+
+    flat = tf.reshape(score, [tf.shape(score)[0], -1])
+    n = tf.shape(flat)[1]
+    idx = tf.cast(tf.floor(pct / 100.0 * tf.cast(n - 1, tf.float32)), tf.int32)
+    threshold = tf.gather(tf.sort(flat, axis=1), idx, axis=1)
+    keep = tf.cast(score >= threshold[:, None, None], z.dtype)
+    return z * keep[..., None]
+
+
+class AscentEngine:
+    """Compiled gradient ascent on one (sub-)model with one objective.
+
+    Obtain engines with :func:`get_engine` (cached); call :meth:`run`.
+    ``engine.step_function(flags)`` is the ``tf.function`` for a set of
+    active regularisers; ``.experimental_get_tracing_count()`` on it counts
+    its traces (tests check it is 1 for 64 filters).
+    """
+
+    def __init__(self, feature_model, objective, preprocess=None, name: str = ""):
+        if callable(objective):
+            self.objective_name, self.objective = getattr(objective, "__name__", "custom"), objective
+        elif objective in OBJECTIVES:
+            self.objective_name, self.objective = objective, OBJECTIVES[objective]
+        else:
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)} or a function, got {objective!r}")
+        self.feature_model = feature_model  # None: the objective reads the (preprocessed) images
+        self.preprocess = preprocess
+        self.name = name
+        self._steps: dict = {}
+
+    def _forward(self, x):
+        seen = self.preprocess(x) if self.preprocess is not None else x
+        return seen if self.feature_model is None else self.feature_model(seen, training=False)
+
+    def _build_step(self, flags):
+        import tensorflow as tf
+
+        jitter_on, decay_on, tv_on, norm_on, contrib_on = flags
+        forward, objective = self._forward, self.objective
+
+        def step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                seen = tf.roll(x, shift, axis=[1, 2]) if jitter_on else x
+                score = objective(forward(seen), targets)
+                total = tf.reduce_sum(score)
+            grad = tape.gradient(total, x)
+            grad_rms = _rms(grad)
+            ascent = grad / (grad_rms + 1e-12)  # zero gradient stays zero: no NaN
+            if tv_on:
+                with tf.GradientTape() as tv_tape:
+                    tv_tape.watch(x)
+                    tv_total = tf.reduce_sum(tf.image.total_variation(x))
+                tv_grad = tv_tape.gradient(tv_total, x)
+                ascent = ascent - tv * tv_grad / (_rms(tv_grad) + 1e-12)
+            z = x + lr * ascent - GREY
+            if decay_on:
+                z = z * (1.0 - decay)
+            if norm_on:
+                z = _grey_below_percentile(z, tf.norm(z, axis=-1), norm_pct)
+            if contrib_on:
+                z = _grey_below_percentile(z, tf.abs(tf.reduce_sum(z * grad, axis=-1)), contrib_pct)
+            new_x = tf.clip_by_value(z + GREY, 0.0, 255.0)
+            return new_x, score, tf.reshape(grad_rms, [-1])
+
+        return tf.function(step)
+
+    def step_function(self, flags=(False,) * 5):
+        """The compiled step for this set of active regularisers (see Regularizers.flags)."""
+        flags = tuple(bool(f) for f in flags)
+        if flags not in self._steps:
+            self._steps[flags] = self._build_step(flags)
+        return self._steps[flags]
+
+    def _score(self, x, targets):
+        return self.objective(self._forward(x), targets)
+
+    def run(self, init, targets, steps: int = 30, lr: float = 4.0, regs: Regularizers | None = None,
+            seed: int = 0, progress: bool = True, callback=None, callback_every: int = 10,
+            desc: str = "gradient ascent", bar=None) -> AscentResult:
+        """Gradient ascent from ``init`` (B, H, W, 3) 0..255, image i maximising target ``targets[i]``.
+
+        Args:
+            init: (B, H, W, 3) float32 start images (see :func:`initial_images`).
+            targets: (B,) ints, the channel / class for each image.
+            steps: number of ascent steps.
+            lr: step length, as the RMS pixel change (0..255 scale) per step.
+            regs: Regularizers (default none).
+            seed: seeds the jitter shifts.
+            progress: show a tqdm.auto bar (refreshed every ~5% of the steps).
+            callback: optional ``callback(step, images)`` called every
+                ``callback_every`` steps and at the end (live previews).
+            desc: progress bar label.
+            bar: an open tqdm bar to advance instead of opening one (chunked runs).
+        Returns:
+            AscentResult.
+        """
+        import time
+
+        import tensorflow as tf
+        from tqdm.auto import tqdm
+
+        regs = regs or Regularizers()
+        steps = int(steps)
+        step_fn = self.step_function(regs.flags)
+        x = tf.convert_to_tensor(np.asarray(init, np.float32))
+        t = tf.convert_to_tensor(np.asarray(targets, np.int32))
+        scalars = [tf.constant(float(v), tf.float32) for v in
+                   (lr, regs.l2_decay, regs.tv, regs.norm_pct, regs.contrib_pct)]
+        rng = np.random.default_rng(seed)
+        shifts = rng.integers(-regs.jitter, regs.jitter + 1, size=(steps, 2)) if regs.jitter else None
+        no_shift = tf.zeros([2], tf.int32)
+        kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else None
+        own_bar = bar is None
+        if own_bar:
+            bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+        every = max(1, steps // 20)
+        done = 0
+        scores, grads = [], []
+        start = time.perf_counter()
+        for i in range(steps):
+            shift = tf.constant(shifts[i], tf.int32) if shifts is not None else no_shift
+            x, score, grad_rms = step_fn(x, t, *scalars, shift)
+            scores.append(score)
+            grads.append(grad_rms)
+            if kernel is not None and (i + 1) % regs.blur_every == 0:
+                x = _blur(x, kernel)
+            if (i + 1) % every == 0 or i + 1 == steps:
+                bar.update((i + 1) - done)
+                done = i + 1
+            if callback is not None and ((i + 1) % max(1, callback_every) == 0 or i + 1 == steps):
+                callback(i + 1, x.numpy())
+        final = self._score(x, t).numpy()
+        seconds = time.perf_counter() - start
+        if own_bar:
+            bar.close()
+        history = tf.stack(scores).numpy() if scores else np.zeros((0, len(targets)), np.float32)
+        grad_hist = tf.stack(grads).numpy() if grads else np.zeros((0, len(targets)), np.float32)
+        dead = np.all(grad_hist == 0, axis=0) if steps else np.zeros(len(targets), bool)
+        return AscentResult(images=x.numpy(), history=history, final=final, dead=dead,
+                            targets=np.asarray(targets), seconds=seconds)
+
+
+def _run_batched(engine, init, targets, batch_size, steps, progress, callback, desc, **kw) -> AscentResult:
+    """Run ``engine`` over the targets in equal chunks of at most ``batch_size`` images.
+
+    Chunks have the same size (the last is padded with copies and the copies
+    dropped), so one compiled trace serves them all. With a callback, or
+    ``batch_size=None``, everything runs as one batch.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(targets)
+    if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if callback is not None or batch_size is None or n <= batch_size:
+        return engine.run(init, targets, steps=steps, progress=progress, callback=callback, desc=desc, **kw)
+    n_chunks = math.ceil(n / int(batch_size))
+    chunk = math.ceil(n / n_chunks)
+    pad = n_chunks * chunk - n
+    init = np.concatenate([init, np.repeat(init[-1:], pad, axis=0)]) if pad else init
+    padded = np.concatenate([targets, np.repeat(targets[-1:], pad)]) if pad else targets
+    parts = []
+    with tqdm(total=steps * n_chunks, desc=desc, disable=not progress, leave=False) as bar:
+        for c in range(n_chunks):
+            sl = slice(c * chunk, (c + 1) * chunk)
+            parts.append(engine.run(init[sl], padded[sl], steps=steps, progress=progress, bar=bar, **kw))
+    return AscentResult(
+        images=np.concatenate([p.images for p in parts])[:n],
+        history=np.concatenate([p.history for p in parts], axis=1)[:, :n],
+        final=np.concatenate([p.final for p in parts])[:n],
+        dead=np.concatenate([p.dead for p in parts])[:n],
+        targets=np.asarray(targets),
+        seconds=float(sum(p.seconds for p in parts)),
+    )
+
+
+# model -> {key: AscentEngine}; weak so a dropped model is freed.
+_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def get_engine(model, layer=None, objective: str = "channel", preprocess=None, size=None) -> AscentEngine:
+    """The cached engine for (model, layer, objective, preprocess, input flexibility).
+
+    Args:
+        model: a keras.Model.
+        layer: layer name for ``"channel"``; ignored for ``"logit"``.
+        objective: ``"channel"`` or ``"logit"``.
+        preprocess: function applied to the 0..255 images inside the graph
+            (use the same function object across calls to reuse the trace).
+        size: (H, W) of the images that will be optimised.
+    Returns:
+        AscentEngine.
+    """
+    fixed = _fixed_size(model)
+    flexible = fixed is not None and size is not None and tuple(size) != fixed
+    key = (objective, layer, preprocess, flexible)
+    cache = _ENGINES.setdefault(model, {})
+    if key not in cache:
+        if objective == "channel":
+            _, lay = find_layer(model, layer)
+            if _trimmable(lay):  # compute only the selected channel of the target conv
+                engine = AscentEngine(layer_input_model(model, layer, flexible=flexible),
+                                      _single_channel_objective(lay), preprocess, name=f"{model.name}:{layer}")
+                cache[key] = engine
+                return engine
+            feature = layer_model(model, layer, flexible=flexible)
+        else:
+            from .models import logits_model
+
+            feature = logits_model(model)
+            if flexible:
+                from .activations import _flexible
+
+                try:
+                    feature = _flexible(feature)
+                    probe = np.full((1, int(size[0]), int(size[1]), 3), GREY, np.float32)
+                    feature(preprocess(probe) if preprocess is not None else probe, training=False)
+                except Exception as exc:  # e.g. Flatten + Dense need the trained size
+                    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+                    raise ValueError(
+                        f"model {model.name!r} only gives class scores for {fixed[0]}x{fixed[1]} images "
+                        f"(a Flatten/Dense head needs the trained size); use size={tuple(fixed)} or leave "
+                        f"size=None. ({type(exc).__name__}: {first})"
+                    ) from None
+        cache[key] = AscentEngine(feature, objective, preprocess, name=f"{model.name}:{layer or 'logits'}")
+    return cache[key]
+
+
+# ------------------------------------------------------------ image helpers ----
+
+def _as_size(size, model, default: int = 128) -> tuple[int, int]:
+    if size is None:
+        return _fixed_size(model) or (default, default)
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (int(size), int(size))
+    try:
+        h, w = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"size must be an int or (H, W), got {size!r}") from None
+    if h < 8 or w < 8:
+        raise ValueError(f"size must be at least 8x8 pixels, got {h}x{w}")
+    return h, w
+
+
+def initial_images(targets, size, seed: int = 0, noise: float = 60.0) -> np.ndarray:
+    """Start images: grey plus uniform noise, one per target.
+
+    The noise of image i depends only on ``(seed, targets[i])``, so filter 5
+    starts from the same image whether asked alone or among 64 filters.
+
+    Args:
+        targets: (B,) ints.
+        size: (H, W).
+        seed: int.
+        noise: half-width of the uniform noise around grey (0..255 scale).
+            Generous noise wakes up more deep filters: on ShapesNet's
+            block4_conv1, +-60 leaves 6 of 128 filters silent on their start
+            image, +-20 left 22.
+    Returns:
+        (B, H, W, 3) float32 in 0..255.
+    """
+    h, w = size
+    out = np.empty((len(targets), h, w, 3), np.float32)
+    for i, t in enumerate(targets):
+        rng = np.random.default_rng([int(seed), int(t)])
+        out[i] = GREY + rng.uniform(-noise, noise, size=(h, w, 3))
+    return out
+
+
+def deprocess_images(images, dead=None, contrast: float = 0.15) -> np.ndarray:
+    """Make optimised images viewable, the same way for every image.
+
+    Each image is standardised on its own (minus its mean over all pixels
+    and channels, divided by its standard deviation - colours keep their
+    relations), scaled by ``contrast`` (0.15: +-3.3 std span the range),
+    shifted to mid-grey and clipped to 0..255 (the keras-io convention).
+    A constant image becomes plain grey (no division by zero); images
+    flagged ``dead`` are drawn plain grey (128).
+
+    Args:
+        images: (B, H, W, 3) float.
+        dead: optional (B,) bool.
+        contrast: scale of one standard deviation, as a fraction of 0..1.
+    Returns:
+        (B, H, W, 3) uint8.
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    x = x - x.mean(axis=(1, 2, 3), keepdims=True)
+    std = x.std(axis=(1, 2, 3), keepdims=True)
+    x = np.where(std > 1e-8, x / np.maximum(std, 1e-8), 0.0)
+    x = np.clip(0.5 + contrast * x, 0.0, 1.0)
+    out = np.round(x * 255.0).astype(np.uint8)
+    if dead is not None:
+        out[np.asarray(dead, bool)] = 128
+    return out
+
+
+# ------------------------------------------------------------------ filters ----
+
+def _check_targets(values, count, what: str, where: str) -> np.ndarray:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    try:
+        arr = np.asarray(list(values))
+    except TypeError:
+        raise TypeError(f"{what} must be an int or a list of ints, got {values!r}") from None
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty: give at least one index")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{what} must be integers, got {arr.tolist()!r}")
+    if count is not None:
+        bad = arr[(arr < 0) | (arr >= count)]
+        if bad.size:
+            raise ValueError(f"{what} {bad.tolist()} out of range: {where} has {count} (valid 0..{count - 1})")
+    return arr.astype(np.int64)
+
+
+def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
+                     preprocess=None, lr: float = 4.0, preset=None, progress: bool = True,
+                     callback=None, callback_every: int = 10, batch_size=32, **regs) -> AscentResult:
+    """Gradient ascent for several filters of one layer, as one batch (see module doc).
+
+    Same arguments as :func:`visualize_filters`; returns the raw
+    :class:`AscentResult` (float images, objective history, dead mask).
+    """
+    names = conv_layer_names(model)
+    _, lay = find_layer(model, layer, valid=names)
+    if names and layer not in names:
+        raise ValueError(f"{layer!r} is not a convolution layer; valid conv layers: {', '.join(names)}")
+    channels = lay.output.shape[-1]
+    filters = _check_targets(filters, channels, "filters", f"layer {layer!r}")
+    h, w = _as_size(size, model)
+    reg = regularizers(preset, **regs)
+    engine = get_engine(model, layer, "channel", preprocess, size=(h, w))
+    init = initial_images(filters, (h, w), seed)
+    result = _run_batched(engine, init, filters, batch_size, steps, progress, callback,
+                          f"{layer}: {len(filters)} filters", lr=lr, regs=reg, seed=seed,
+                          callback_every=callback_every)
+    if result.dead.any():
+        warnings.warn(
+            f"filters {result.targets[result.dead].tolist()} of layer {layer!r} never fired on the start "
+            "image (all-zero output, zero gradient): drawn as plain grey.",
+            RuntimeWarning, stacklevel=3,
+        )
+    return result
+
+
+def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
+                      preprocess=None, lr: float = 4.0, preset=None, progress: bool = True,
+                      callback=None, callback_every: int = 10, batch_size=32, **regs) -> np.ndarray:
+    """The input pattern each filter of ``layer`` responds to most, by gradient ascent.
+
+    All filters are optimised together as one batch in one compiled step
+    (one trace for any number of filters).
+
+    Args:
+        model: a keras.Model (only the part up to ``layer`` is run).
+        layer: name of a convolution layer (an unknown name raises a
+            ValueError listing the valid ones).
+        filters: int or list of filter (channel) indices.
+        steps: ascent steps (30 gives clear block1-3 patterns).
+        size: int or (H, W); default the model's input size (128 if free).
+        seed: seed of the start noise (and jitter): same seed, same image.
+        preprocess: applied to the 0..255 images inside the graph, e.g.
+            ``card.preprocess`` (default identity).
+        lr: RMS pixel change per step (0..255 scale).
+        preset: a name in :data:`PRESETS` or a Regularizers.
+        progress: tqdm.auto progress bar.
+        callback: optional ``callback(step, images)`` called every
+            ``callback_every`` steps and at the end, with the float images
+            (B, H, W, 3) so far (live previews, snapshots); with a callback
+            all filters run as one batch.
+        batch_size: filters per batch (equal chunks share one compiled
+            trace); None = all at once. Measured on a 2-core CPU, very large
+            batches get slower per image (VGG16 block3_conv1 at 128 px:
+            36 ms per image-step in batches of 16, 71 ms in one batch of 64)
+            and take more memory; 32 is a safe middle.
+        **regs: individual regulariser strengths (see :class:`Regularizers`).
+    Returns:
+        (F, H, W, 3) uint8 images (see :func:`deprocess_images`); a filter
+        that never fires gives plain grey and a RuntimeWarning naming it.
+    Used by: notebook 02 and helpers.widgets.filters.
+    """
+    result = maximize_filters(model, layer, filters, steps=steps, size=size, seed=seed,
+                              preprocess=preprocess, lr=lr, preset=preset, progress=progress,
+                              callback=callback, callback_every=callback_every, batch_size=batch_size,
+                              **regs)
+    return deprocess_images(result.images, dead=result.dead)
+
+
+# ------------------------------------------------------------------ classes ----
+
+def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
+                     lr: float = 4.0, preset="yosinski3", progress: bool = True, callback=None,
+                     callback_every: int = 10, batch_size=32, **regs) -> AscentResult:
+    """Gradient ascent on class scores before the softmax, all classes as one batch.
+
+    Same arguments as :func:`visualize_classes`; returns the raw :class:`AscentResult`.
+    """
+    from .models import logits_model
+
+    n_classes = logits_model(model).outputs[0].shape[-1]
+    classes = _check_targets(classes, n_classes, "classes", f"model {model.name!r}")
+    h, w = _as_size(size, model, default=224)
+    reg = regularizers(preset, **regs)
+    engine = get_engine(model, None, "logit", preprocess, size=(h, w))
+    init = initial_images(classes, (h, w), seed)
+    result = _run_batched(engine, init, classes, batch_size, steps, progress, callback,
+                          f"{len(classes)} classes", lr=lr, regs=reg, seed=seed, callback_every=callback_every)
+    if result.dead.any():
+        warnings.warn(
+            f"classes {result.targets[result.dead].tolist()} had a zero gradient at every step: drawn as plain grey.",
+            RuntimeWarning, stacklevel=3,
+        )
+    return result
+
+
+def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
+                      lr: float = 4.0, preset="yosinski3", progress: bool = True, callback=None,
+                      callback_every: int = 10, batch_size=32, **regs) -> np.ndarray:
+    """The synthetic input that most excites each class score (DeepVis), by gradient ascent.
+
+    The objective is the class score *before* the softmax
+    (``helpers.models.logits_model``); all classes are one batch.
+
+    Args:
+        model: a keras.Model whose output is softmax probabilities.
+        classes: int or list of class indices.
+        steps: ascent steps.
+        size: int or (H, W); default the model's input size.
+        seed: same seed, same image.
+        preprocess: e.g. ``card.preprocess`` (applied inside the graph).
+        lr: RMS pixel change per step (0..255 scale).
+        preset: a name in :data:`PRESETS` (default ``"yosinski3"``: decay
+            1e-4, blur 1.0 every 4 steps), a Regularizers, or None.
+        progress, callback, callback_every: progress bar and live preview.
+        batch_size: classes per batch (see :func:`visualize_filters`).
+        **regs: individual regulariser strengths (override the preset).
+    Returns:
+        (C, H, W, 3) uint8 images (see :func:`deprocess_images`).
+    Used by: notebook 03.
+    """
+    result = maximize_classes(model, classes, steps=steps, size=size, seed=seed, preprocess=preprocess,
+                              lr=lr, preset=preset, progress=progress, callback=callback,
+                              callback_every=callback_every, batch_size=batch_size, **regs)
+    return deprocess_images(result.images, dead=result.dead)
+
+
+# ---------------------------------------------------------------- measures ----
+
+def frequency_concentration(images, fraction: float = 0.01) -> np.ndarray:
+    """Share of a pattern's energy held by its strongest ``fraction`` of 2-D frequencies.
+
+    "Simple" patterns - a flat colour, one stripe direction - put almost all
+    their energy (around grey, per colour channel, summed) into a handful of
+    Fourier coefficients (share near 1); rich textures spread it (white
+    noise: about ``fraction``).
+
+    Args:
+        images: (N, H, W, 3) floats or uint8 (0..255); grey 127.5 is zero.
+        fraction: share of the H*W frequencies counted (at least one).
+    Returns:
+        (N,) float in (0, 1]; an all-grey image gives 1.0.
+    Used by: notebook 02 (block1 patterns are simpler than deep ones).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, 3), got shape {x.shape}")
+    power = (np.abs(np.fft.fft2(x - GREY, axes=(1, 2))) ** 2).sum(axis=-1).reshape(len(x), -1)
+    power = -np.sort(-power, axis=1)
+    k = max(1, int(fraction * power.shape[1]))
+    total = power.sum(axis=1)
+    return np.where(total > 0, power[:, :k].sum(axis=1) / np.where(total > 0, total, 1.0), 1.0)
+
+
+def high_frequency_energy(images) -> np.ndarray:
+    """Pixel-to-pixel roughness: squared neighbour differences relative to the variance.
+
+    ``(mean dx^2 + mean dy^2) / (4 * variance)`` of the grey levels: about 1
+    for white noise, near 0 for smooth images, 2 for a one-pixel
+    checkerboard (the maximum).
+
+    Args:
+        images: (N, H, W, 3) floats or uint8.
+    Returns:
+        (N,) float; a constant image gives 0.
+    Used by: notebooks 02 and 03 (regularisers remove high frequencies).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    g = x.mean(axis=-1)
+    var = g.var(axis=(1, 2))
+    diff = (np.diff(g, axis=1) ** 2).mean(axis=(1, 2)) + (np.diff(g, axis=2) ** 2).mean(axis=(1, 2))
+    return np.where(var > 1e-12, diff / (4.0 * np.where(var > 1e-12, var, 1.0)), 0.0)

@@ -1,0 +1,331 @@
+"""Drawing helpers shared by the notebooks: image grids, channel grids, kernel patches.
+
+Channel grids are built as **one** RGB mosaic (one ``imshow``), not one
+matplotlib axis per channel: 512 channels draw in a fraction of a second.
+
+Safe normalisation: every channel is min-max scaled on its own; a channel
+that is constant (in particular all zero - a "dead" channel after the ReLU)
+has no range to scale, and is drawn as a blank light-grey tile, never NaN.
+
+Used by notebooks 01 (activations), 02 (filters), 03 (DeepVis) and the widgets.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "BLANK",
+    "normalize_channels",
+    "colorize",
+    "mosaic",
+    "channel_mosaic",
+    "channel_grid",
+    "activation_grids",
+    "image_grid",
+    "kernel_tiles",
+    "to_uint8",
+    "png_bytes",
+    "channel_figure",
+]
+
+#: RGB (0..1) of the tile drawn for a constant / dead channel.
+BLANK = (0.93, 0.93, 0.93)
+
+
+def normalize_channels(activation):
+    """Scale each channel of a feature map to [0, 1] on its own.
+
+    Args:
+        activation: (h, w, C) array (one image).
+    Returns:
+        (scaled, constant): ``scaled`` (C, h, w) float32 in [0, 1] (min -> 0,
+        max -> 1); ``constant`` (C,) bool, True where the channel has a single
+        value (its tile is all 0 and should be drawn blank).
+    Raises:
+        ValueError for a wrong shape or non-finite values.
+    """
+    a = np.asarray(activation, dtype=np.float64)
+    if a.ndim != 3:
+        raise ValueError(f"activation must be (h, w, C) for one image, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("activation contains NaN or inf")
+    a = np.moveaxis(a, -1, 0)
+    lo = a.min(axis=(1, 2), keepdims=True)
+    span = a.max(axis=(1, 2), keepdims=True) - lo
+    constant = span[:, 0, 0] <= 1e-12 * np.maximum(1.0, np.abs(lo[:, 0, 0]))
+    scaled = np.where(constant[:, None, None], 0.0, (a - lo) / np.where(constant[:, None, None], 1.0, span))
+    return scaled.astype(np.float32), constant
+
+
+def colorize(tiles, cmap: str = "viridis", blank=None) -> np.ndarray:
+    """Map (N, h, w) values in [0, 1] to RGB with a matplotlib colormap.
+
+    Args:
+        tiles: (N, h, w) floats in [0, 1].
+        cmap: colormap name.
+        blank: optional (N,) bool; those tiles are painted :data:`BLANK`.
+    Returns:
+        (N, h, w, 3) float32 RGB in [0, 1].
+    """
+    from matplotlib import colormaps
+
+    rgb = colormaps[cmap](np.clip(np.asarray(tiles, np.float64), 0, 1))[..., :3].astype(np.float32)
+    if blank is not None:
+        rgb[np.asarray(blank, bool)] = BLANK
+    return rgb
+
+
+def mosaic(tiles, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Lay tiles out in a grid, row by row, with ``pad`` pixels of ``pad_value`` between them.
+
+    Args:
+        tiles: (N, h, w) or (N, h, w, 3) array.
+        ncols: tiles per row (default about sqrt(N)).
+        pad: separator width in pixels.
+        pad_value: separator value (and of the empty cells of the last row).
+    Returns:
+        (rows*(h+pad)-pad, ncols*(w+pad)-pad[, 3]) array, same dtype as tiles;
+        tile i sits at row i // ncols, column i % ncols.
+    """
+    tiles = np.asarray(tiles)
+    if tiles.ndim not in (3, 4) or len(tiles) == 0:
+        raise ValueError(f"tiles must be a non-empty (N, h, w) or (N, h, w, 3) array, got shape {tiles.shape}")
+    n, h, w = tiles.shape[:3]
+    ncols = int(ncols or math.ceil(math.sqrt(n)))
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    shape = (nrows * (h + pad) - pad, ncols * (w + pad) - pad) + tiles.shape[3:]
+    out = np.full(shape, pad_value, dtype=tiles.dtype)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = tiles[i]
+    return out
+
+
+def channel_mosaic(activation, channels=None, ncols: int = 16, cmap: str = "viridis", pad: int = 1):
+    """RGB mosaic of the channels of one feature map (safe normalisation).
+
+    Args:
+        activation: (h, w, C) feature map of one image.
+        channels: which channel indices to show (default all).
+        ncols: tiles per row.
+        cmap: matplotlib colormap for the values.
+        pad: white separator width.
+    Returns:
+        (mosaic, constant): ``mosaic`` (H, W, 3) float32 RGB in [0, 1] (never
+        NaN); ``constant`` (len(channels),) bool, the tiles drawn blank.
+    Used by: channel_grid, activation_grids, the activation widget.
+    """
+    scaled, constant = normalize_channels(activation)
+    if channels is not None:
+        idx = np.asarray(list(channels), dtype=int)
+        scaled, constant = scaled[idx], constant[idx]
+    rgb = colorize(scaled, cmap, blank=constant)
+    return mosaic(rgb, ncols=min(ncols, len(rgb)), pad=pad, pad_value=1.0), constant
+
+
+def channel_grid(activation, channels=None, ncols: int = 16, cmap: str = "viridis", title: str | None = None,
+                 ax=None, tile_inches: float = 0.55):
+    """Draw the channels of one feature map as a grid of small images.
+
+    Each channel is scaled to its own range; constant / dead channels are
+    blank light-grey tiles. The title (e.g. the layer name) gets the number
+    of channels shown and how many are constant.
+
+    Args:
+        activation: (h, w, C) feature map of one image.
+        channels: channel indices to show (default all).
+        ncols: tiles per row.
+        cmap: colormap.
+        title: text above the grid.
+        ax: matplotlib axis to draw into (default: a new figure).
+        tile_inches: size of one tile in a new figure.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    img, constant = channel_mosaic(activation, channels, ncols=ncols, cmap=cmap)
+    n = len(constant)
+    cols = min(ncols, n)
+    if ax is None:
+        rows = math.ceil(n / cols)
+        fig, ax = plt.subplots(figsize=(max(3.0, cols * tile_inches), max(1.2, rows * tile_inches) + 0.4))
+    else:
+        fig = ax.figure
+    ax.imshow(img, interpolation="nearest")
+    ax.set_axis_off()
+    label = f"{n} channels, {int(constant.sum())} blank (constant)"
+    ax.set_title(f"{title}: {label}" if title else label, fontsize=9, loc="left")
+    return fig
+
+
+def activation_grids(activations: dict, index: int = 0, max_channels: int = 16, ncols: int = 16,
+                     cmap: str = "viridis", row_inches: float = 0.9):
+    """One row of channel tiles per layer, first layer on top (the "depth" picture of notebook 01).
+
+    Args:
+        activations: dict layer name -> (N, h, w, C) array (from get_activations).
+        index: which image of the batch.
+        max_channels: first channels shown per layer.
+        ncols: tiles per row.
+        cmap: colormap.
+        row_inches: height of one row of tiles.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    if not activations:
+        raise ValueError("activations is empty; call get_activations(model, images, layers) first")
+    names = list(activations)
+    heights = [math.ceil(min(max_channels, activations[n].shape[-1]) / ncols) for n in names]
+    fig, axes = plt.subplots(len(names), 1, figsize=(ncols * 0.6, sum(heights) * row_inches + 0.35 * len(names)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for name, ax in zip(names, axes[:, 0]):
+        act = np.asarray(activations[name])[index]
+        shown = range(min(max_channels, act.shape[-1]))
+        channel_grid(act, channels=shown, ncols=ncols, cmap=cmap, ax=ax,
+                     title=f"{name} {act.shape[0]}x{act.shape[1]}x{act.shape[-1]}")
+    fig.tight_layout()
+    return fig
+
+
+def to_uint8(images) -> np.ndarray:
+    """Images in 0..255 (float or int) -> uint8, clipped and rounded."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain NaN or inf")
+    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+def image_grid(images, titles=None, ncols: int = 8, tile_inches: float = 1.4, suptitle: str | None = None,
+               interpolation: str = "nearest"):
+    """Draw images (N, H, W, 3) in a grid with optional titles.
+
+    Args:
+        images: (N, H, W, 3) uint8, or floats in 0..255 (clipped).
+        titles: optional list of N short strings.
+        ncols: images per row.
+        tile_inches: size of one image.
+        suptitle: title over the grid.
+        interpolation: matplotlib interpolation ("nearest" shows pixels).
+    Returns:
+        matplotlib Figure.
+    Used by: notebooks 02 and 03.
+    """
+    import matplotlib.pyplot as plt
+
+    imgs = to_uint8(images)
+    if imgs.ndim == 3:
+        imgs = imgs[None]
+    if imgs.ndim != 4 or imgs.shape[-1] != 3:
+        raise ValueError(f"images must be (N, H, W, 3), got shape {imgs.shape}")
+    n = len(imgs)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} images")
+    cols = max(1, min(ncols, n))
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * tile_inches, rows * (tile_inches + 0.25) + 0.3),
+                             squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(imgs[i], interpolation=interpolation)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def kernel_tiles(kernels) -> np.ndarray:
+    """First-layer kernels (kh, kw, 3, F) as small RGB patches (F, kh, kw, 3) uint8.
+
+    Each kernel is scaled by its own largest absolute weight so that weight
+    0 is mid-grey (128), the most positive weight is 255 in its channel and
+    the most negative 0: bright red = "wants red here", dark = "wants the
+    colour absent". An all-zero kernel is plain grey.
+
+    Args:
+        kernels: (kh, kw, 3, F) array (a Conv2D's kernel).
+    Returns:
+        (F, kh, kw, 3) uint8.
+    Used by: notebook 02.
+    """
+    k = np.asarray(kernels, dtype=np.float64)
+    if k.ndim != 4 or k.shape[2] != 3:
+        raise ValueError(f"kernels must be (kh, kw, 3, F) (a first conv layer on RGB), got shape {k.shape}")
+    k = np.moveaxis(k, -1, 0)
+    peak = np.abs(k).max(axis=(1, 2, 3), keepdims=True)
+    scaled = np.where(peak > 0, k / np.where(peak > 0, peak, 1.0), 0.0)
+    return np.clip(np.round(127.5 + 127.5 * scaled), 0, 255).astype(np.uint8)
+
+
+def png_bytes(image, scale: int = 1) -> bytes:
+    """Encode an image as PNG bytes (for ``ipywidgets.Image``), enlarged ``scale`` times with nearest pixels.
+
+    Args:
+        image: (H, W, 3) uint8, or floats in 0..255 (for RGB in [0, 1] pass
+            ``255 * rgb``).
+        scale: integer enlargement factor (>= 1).
+    Returns:
+        bytes of a PNG file.
+    Used by: helpers.widgets.activations, helpers.widgets.filters.
+    """
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(to_uint8(image))
+    scale = max(1, int(scale))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def channel_figure(image, activation, channel: int, top=None, title: str | None = None, cmap: str = "viridis"):
+    """Static twin of the activation explorer: input | one channel, enlarged | strongest channels.
+
+    Args:
+        image: (H, W, 3) 0..255 input.
+        activation: (h, w, C) feature map of that image.
+        channel: channel shown large.
+        top: optional channel indices for the third panel (e.g. top_channels(activation)).
+        title: e.g. the layer name.
+        cmap: colormap.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    act = np.asarray(activation)
+    if not 0 <= int(channel) < act.shape[-1]:
+        raise ValueError(f"channel {channel} out of range: the layer has {act.shape[-1]} channels")
+    panels = 3 if top is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4))
+    axes[0].imshow(to_uint8(image))
+    axes[0].set_title("input", fontsize=9)
+    scaled, constant = normalize_channels(act[..., int(channel):int(channel) + 1])
+    axes[1].imshow(colorize(scaled, cmap, blank=constant)[0], interpolation="nearest")
+    state = " (all zero)" if not act[..., int(channel)].any() else ""
+    axes[1].set_title(f"{title + ', ' if title else ''}channel {int(channel)}{state}", fontsize=9)
+    if top is not None:
+        tiles, _ = channel_mosaic(act, list(top), ncols=4, cmap=cmap)
+        axes[2].imshow(tiles, interpolation="nearest")
+        axes[2].set_title("most active: " + ", ".join(str(int(t)) for t in top), fontsize=9)
+    for ax in axes:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,164 @@
+"""Tests of helpers.activations and the activation explorer widget.
+
+References: each layer's output computed by its own separately built Keras
+sub-model (or by hand in numpy), never by get_activations itself.
+"""
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from helpers import activations  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    """16x16 input -> conv(4, relu) -> pool -> conv(6, relu) -> GAP -> Dense(3) -> softmax, seeded."""
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inp)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(x)
+    x = keras.layers.MaxPooling2D(name="p1")(x)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="c2")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    out = keras.layers.Dense(3, activation="softmax", name="predictions")(x)
+    return keras.Model(inp, out)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).uniform(0, 255, (5, 16, 16, 3)).astype(np.float32)
+
+
+def reference(model, layer, images):
+    sub = keras.Model(model.input, model.get_layer(layer).output)
+    return np.asarray(sub(images))
+
+
+def test_get_activations_equals_separate_submodels(small_model, images):
+    names = ["c2", "c1", "p1", "gap"]
+    acts = activations.get_activations(small_model, images, names, batch_size=2)
+    assert list(acts) == names
+    for name in names:
+        np.testing.assert_allclose(acts[name], reference(small_model, name, images), rtol=1e-5, atol=1e-6)
+    assert acts["c1"].shape == (5, 16, 16, 4) and acts["c2"].shape == (5, 8, 8, 6)
+
+
+def test_first_conv_by_hand(small_model, images):
+    # c1 computed in numpy from its weights: relu(sum over 3x3x3 of padded patch * kernel + bias)
+    kernel, bias = small_model.get_layer("c1").get_weights()
+    x = np.pad(images[0] / 255.0, ((1, 1), (1, 1), (0, 0)))
+    expected = np.zeros((16, 16, 4))
+    for i in range(16):
+        for j in range(16):
+            expected[i, j] = np.tensordot(x[i:i + 3, j:j + 3], kernel, axes=3) + bias
+    got = activations.get_activations(small_model, images[:1], ["c1"])["c1"][0]
+    np.testing.assert_allclose(got, np.maximum(expected, 0), atol=1e-5)
+
+
+def test_one_extractor_cached_for_a_layer_list(small_model, images):
+    a = activations.layer_model(small_model, ["c1", "c2"])
+    assert activations.layer_model(small_model, ["c1", "c2"]) is a
+    assert len(a.outputs) == 2
+    # only the layers needed: the sub-model for c1 has no pooling / second conv
+    names = [layer.name for layer in activations.layer_model(small_model, "c1").layers]
+    assert "c2" not in names and "p1" not in names
+
+
+def test_preprocess_is_applied(small_model, images):
+    halve = lambda x: x * 0.5  # noqa: E731
+    got = activations.get_activations(small_model, images, ["c1"], preprocess=halve)["c1"]
+    np.testing.assert_allclose(got, reference(small_model, "c1", images * 0.5), rtol=1e-5, atol=1e-6)
+
+
+def test_other_image_size_and_nested_model(small_model):
+    # a base network nested inside a bigger model (transfer learning) and a size it was not built for
+    keras.utils.set_random_seed(1)
+    base_in = keras.Input((None, None, 3))
+    base_out = keras.layers.Conv2D(3, 3, activation="relu", name="inner_conv")(base_in)
+    base = keras.Model(base_in, base_out, name="base")
+    outer_in = keras.Input((12, 12, 3))
+    x = base(outer_in)
+    outer = keras.Model(outer_in, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    imgs = np.random.default_rng(2).uniform(0, 255, (2, 20, 20, 3)).astype(np.float32)
+    got = activations.get_activations(outer, imgs, ["inner_conv"])["inner_conv"]
+    np.testing.assert_allclose(got, np.asarray(base(imgs)), rtol=1e-5, atol=1e-5)
+    # fixed 16x16 model asked about 24x24 images: conv layers still work
+    big = np.random.default_rng(3).uniform(0, 255, (1, 24, 24, 3)).astype(np.float32)
+    assert activations.get_activations(small_model, big, ["c2"])["c2"].shape == (1, 12, 12, 6)
+
+
+def test_errors_are_clear(small_model, images):
+    with pytest.raises(ValueError, match=r"no layer named 'c3'.*c1.*c2"):
+        activations.get_activations(small_model, images, ["c1", "c3"])
+    with pytest.raises(ValueError, match=r"\(N, H, W, 3\)"):
+        activations.get_activations(small_model, images[..., :2], ["c1"])
+    with pytest.raises(ValueError, match="NaN"):
+        activations.get_activations(small_model, np.full((1, 16, 16, 3), np.nan), ["c1"])
+    with pytest.raises(ValueError, match="empty"):
+        activations.layer_model(small_model, [])
+    assert activations.conv_layer_names(small_model) == ["c1", "c2"]
+    assert activations.feature_layer_names(small_model) == ["rescale", "c1", "p1", "c2"]
+
+
+def test_zero_channels_and_top_channels_by_hand():
+    a = np.zeros((2, 2, 4))
+    a[..., 1] = [[1, 0], [0, 0]]   # mean 0.25
+    a[..., 2] = 2.0                # mean 2
+    a[..., 3] = [[0, 3], [3, 0]]   # mean 1.5
+    assert activations.zero_channels(a).tolist() == [True, False, False, False]
+    assert activations.zero_channel_fraction(a) == 0.25
+    assert activations.top_channels(a, 3).tolist() == [2, 3, 1]
+    assert activations.top_channels(a, 10).tolist() == [2, 3, 1, 0]
+    batch = np.stack([a, np.roll(a, 1, axis=-1)])  # channel 0 fires in the second image
+    assert activations.zero_channels(batch).tolist() == [False, False, False, False]
+    with pytest.raises(ValueError):
+        activations.zero_channels(np.zeros(5))
+
+
+def test_activation_explorer_reacts_to_its_controls(small_model, images):
+    from helpers.widgets.activations import activation_explorer
+
+    w = activation_explorer(small_model, {"a": images[0], "b": images[1]}, layers=["c1", "c2"], top_k=3)
+    assert w.channel_slider.max == 3
+    before = (w.channel_view.value, w.info.value)
+    w.channel_slider.value = 2
+    assert w.channel_view.value != before[0] and "channel 2" in w.info.value
+    w.layer_picker.value = "c2"
+    assert w.channel_slider.max == 5
+    ref = reference(small_model, "c2", images[:1])[0]
+    expected_top = np.argsort(-ref.mean(axis=(0, 1)), kind="stable")[:3]
+    assert "Most active channels: " + ", ".join(map(str, expected_top)) in w.info.value
+    n_zero = int((ref.max(axis=(0, 1)) == 0).sum())
+    assert f"All-zero channels in this layer: {n_zero} of 6" in w.info.value
+    old_input = w.input_view.value
+    w.image_picker.value = "b"
+    assert w.input_view.value != old_input and "on b" in w.info.value
+
+
+def test_input_similarity_by_hand():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, (8, 8, 3))
+    grey = image.mean(-1)
+    # a channel that is the grey image itself (and a constant channel, which must not give NaN)
+    act = np.stack([grey * 0.1 + 3, np.zeros((8, 8))], axis=-1)
+    assert activations.input_similarity(act, image) == pytest.approx(1.0)
+    # a 4x4 map enlarged 2x: correlation with the 2x2 block means of the image
+    coarse = grey.reshape(4, 2, 4, 2).mean(axis=(1, 3))
+    up = np.repeat(np.repeat(coarse, 2, 0), 2, 1).ravel()
+    expected = abs(np.corrcoef(up, grey.ravel())[0, 1])
+    got = activations.input_similarity(-coarse[..., None], image)
+    assert got == pytest.approx(expected) and got < 0.95
+    assert activations.input_similarity(np.zeros((4, 4, 2)), image) == 0.0
+
+
+def test_top_channel_overlap_by_hand():
+    a = np.zeros((3, 1, 1, 4))
+    a[0, 0, 0] = [4, 3, 0, 0]   # top-2 {0, 1}
+    a[1, 0, 0] = [4, 0, 3, 0]   # top-2 {0, 2}
+    a[2, 0, 0] = [0, 0, 3, 4]   # top-2 {2, 3}
+    # pairs: {0,1}&{0,2} = 1/3, {0,1}&{2,3} = 0, {0,2}&{2,3} = 1/3
+    assert activations.top_channel_overlap(a, k=2) == pytest.approx(2 / 9)
+    assert activations.top_channel_overlap(np.repeat(a[:1], 3, axis=0), k=2) == 1.0
+    with pytest.raises(ValueError, match="at least 2"):
+        activations.top_channel_overlap(a[:1])

@@ -1,0 +1,447 @@
+"""Exercise checks (helpers/exercises.py), their cells (tools/exercise_cells.py) and solutions (solutions/).
+
+Every check must: say "correct" for the reference solution, "not attempted
+yet" for None / the unchanged stub, and for typical wrong answers say
+"not yet" with the hint that names the mistake - and never raise. The
+truths behind the checks are compared with references computed another way:
+a tiny hand-made convnet whose answers are known by construction, the
+Dense weights of ShapesNet (Grad-CAM of a GAP + Dense head), Keras itself.
+"""
+import importlib.util
+import os
+import sys
+import types
+
+import keras
+import nbformat
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import exercises as E
+from helpers.models import load_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import exercise_cells  # noqa: E402
+
+
+def _solutions(key):
+    spec = importlib.util.spec_from_file_location(f"solutions_ex{key}", os.path.join(ROOT, "solutions", f"ex{key}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+S = {key: _solutions(key) for key in ("01", "02", "03", "04", "05", "06")}
+
+
+@pytest.fixture(scope="module")
+def card():
+    return load_model("shapesnet", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def data(card):
+    return E.gradcam_data(card)
+
+
+def run(capsys, check, *args):
+    """(returned value, printed text) of one check; a check must never raise."""
+    result = check(*args)
+    return result, capsys.readouterr().out
+
+
+def assert_correct(capsys, check, *args):
+    result, out = run(capsys, check, *args)
+    assert result is True and ": correct" in out, out
+
+
+def assert_not_attempted(capsys, check, *args):
+    result, out = run(capsys, check, *args)
+    assert result is None and "not attempted yet" in out, out
+
+
+def assert_wrong(capsys, check, *args, says):
+    result, out = run(capsys, check, *args)
+    assert result is False and ": not yet" in out and ": correct" not in out, out
+    assert says.lower() in out.lower(), f"expected {says!r} in:\n{out}"
+
+
+def stub(*args):
+    return None
+
+
+# ------------------------------------------------------------ tiny model ----
+
+def tiny_card():
+    """A hand-made 8x8 convnet whose answers are known by construction.
+
+    block1_conv1 (4 filters): 0 = bias only, 1 = green centre pixel, 2 = blue centre
+    pixel, 3 = grey vertical edge (dark left, bright right), exactly the template.
+    block2_conv1 has 5 filters on 4 input channels.
+    """
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block1_conv1")(inp)
+    x = keras.layers.MaxPooling2D(name="block1_pool")(x)
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="block2_conv1")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="predictions")(x))
+    k = np.zeros((3, 3, 3, 4), np.float32)
+    k[1, 1, 1, 1] = 1.0
+    k[1, 1, 2, 2] = 1.0
+    k[:, :, :, 3] = np.array([-1.0, 0.0, 1.0])[None, :, None] / 3.0
+    model.get_layer("block1_conv1").set_weights([k, np.array([0.1, 0, 0, 0], np.float32)])
+    return types.SimpleNamespace(model=model, name="tiny", input_size=(8, 8), preprocess=lambda im: im,
+                                 last_conv_layer="block2_conv1")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_card()
+
+
+# ---------------------------------------------------------------- registry ----
+
+def test_every_exercise_has_a_check_cells_and_a_solution():
+    names = [ex["name"] for key in exercise_cells.EXERCISES for ex in exercise_cells.EXERCISES[key]]
+    assert sorted(names) == sorted(E.EXERCISES)
+    for key, specs in exercise_cells.EXERCISES.items():
+        assert 2 <= len(specs) <= 4, key
+        for ex in specs:
+            assert E.EXERCISES[ex["name"]][1] == key
+            assert callable(getattr(E, f"check_{ex['name']}"))
+            assert f"check_{ex['name']}(" in ex["check"]
+            assert callable(getattr(S[key], ex["name"])), f"solutions/ex{key}.py lacks {ex['name']}"
+            assert "None" in ex["starter"]
+
+
+def test_add_exercises_appends_tagged_cells_and_replaces_an_earlier_section():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# lesson"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    exercise_cells.add_exercises(nb, "05_rnn_motivation")
+    n = len(nb.cells)
+    assert n == 2 + 2 + 3 * 3
+    exercise_cells.add_exercises(nb, "05_rnn_motivation")       # twice: same notebook
+    assert len(nb.cells) == n and nb.cells[1].source == "x = 1"
+    added = nb.cells[2:]
+    assert all(c.metadata["tags"] == ["exercise"] for c in added)
+    roles = [c.metadata["exercise"]["role"] for c in added]
+    assert roles[:2] == ["intro", "intro"] and roles[2:5] == ["statement", "starter", "check"]
+    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in added if c.cell_type == "code")
+    nbformat.validate(nb)
+    with pytest.raises(ValueError, match="no exercises"):
+        exercise_cells.add_exercises(nb, "99_unknown")
+
+
+def test_stored_notebooks_with_exercises_have_every_exercise():
+    import glob
+
+    for path in glob.glob(os.path.join(ROOT, "notebooks", "0[1-6]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        found = {c.metadata["exercise"]["name"] for c in nb.cells
+                 if exercise_cells.is_exercise_cell(c) and c.metadata["exercise"]["role"] == "starter"}
+        if found:   # integrated: all of them, unchanged starters (no solutions stored)
+            key = os.path.basename(path)[:2]
+            specs = exercise_cells.exercises_for(key)
+            assert found == {ex["name"] for ex in specs}, path
+            starters = [c.source for c in nb.cells if exercise_cells.is_exercise_cell(c)
+                        and c.metadata["exercise"]["role"] == "starter"]
+            assert starters == [ex["starter"] for ex in specs], path
+
+
+def test_results_records_every_verdict(capsys):
+    E.reset_results()
+    E.check_window_3_of_10(None)
+    E.check_window_3_of_10(0.9)
+    E.check_rnn_params(96)
+    capsys.readouterr()
+    assert E.results() == {"window_3_of_10": "not yet", "rnn_params": "correct"}
+
+
+# ------------------------------------------------- nothing ever raises ----
+
+def _checks_with_args(card, data):
+    """(check, extra args) for every exercise."""
+    extra = {"layer_shape": (card,), "blue_channel": (card,), "kernel_size": (card,), "vertical_edge": (card,),
+             "conv_response": (card,), "gradcam_weights": (data,), "gradcam_map": (data, card),
+             "runner_up_weights": (card, data["image"])}
+    return [(getattr(E, f"check_{name}"), extra.get(name, ())) for name in E.EXERCISES]
+
+
+def test_none_and_stubs_say_not_attempted(capsys, card, data):
+    for check, extra in _checks_with_args(card, data):
+        assert_not_attempted(capsys, check, None, *extra)
+        if check.exercise in ("strongest_channels", "conv_response", "l2_decay", "total_variation",
+                              "running_parity", "window_accuracy"):
+            assert_not_attempted(capsys, check, stub, *extra)
+    starter = dict(W_xh=None, W_hh=None, b=None, W_hy=None, b_y=0.0)     # the unchanged 6.3 starter
+    assert_not_attempted(capsys, E.check_threshold_parity, starter)
+
+
+def test_nonsense_answers_and_crashing_functions_never_raise(capsys, card, data):
+    def crash(*args):
+        raise ZeroDivisionError("boom")
+
+    for check, extra in _checks_with_args(card, data):
+        for bad in ("a string", [1, "x"], {"a": 1}, crash, np.full(3, np.nan)):
+            result, out = run(capsys, check, bad, *extra)
+            assert result is False and ": not yet" in out, (check.exercise, bad, out)
+    assert "ZeroDivisionError: boom" in run(capsys, E.check_running_parity, crash)[1]
+
+
+# ---------------------------------------------------------------- 01 ----
+
+def test_layer_shape(capsys, tiny, card):
+    assert_correct(capsys, E.check_layer_shape, (4, 4, 5), tiny)               # by construction
+    assert_correct(capsys, E.check_layer_shape, S["01"].layer_shape(card), card)
+    assert_wrong(capsys, E.check_layer_shape, (1, 4, 4, 5), tiny, says="batch axis")
+    assert_wrong(capsys, E.check_layer_shape, (5, 4, 4), tiny, says="channels last")
+    assert_wrong(capsys, E.check_layer_shape, (8, 8, 5), tiny, says="halves")
+    assert_wrong(capsys, E.check_layer_shape, (4, 4, 4), tiny, says="count the filters")
+
+
+def test_blue_channel(capsys, tiny, card):
+    assert_correct(capsys, E.check_blue_channel, 2, tiny)                      # the blue centre-pixel filter
+    assert_correct(capsys, E.check_blue_channel, S["01"].blue_channel(card), card)
+    assert_wrong(capsys, E.check_blue_channel, 3, tiny, says="red")            # red: only the edge filter fires
+    assert_wrong(capsys, E.check_blue_channel, 7, tiny, says="has 4 channels")
+    assert_wrong(capsys, E.check_blue_channel, 2.5, tiny, says="channel index")
+
+
+def test_blue_channel_truth_matches_a_numpy_convolution(capsys, card):
+    """ShapesNet: Rescaling then block1_conv1 ('same' zero padding), computed by hand in numpy."""
+    model = card.model
+    kernel, bias = model.get_layer("block1_conv1").get_weights()
+    resc = model.get_layer("rescaling")
+    blue = np.zeros((66, 66, 3))
+    blue[1:-1, 1:-1] = np.array([0, 0, 255.0]) * resc.scale + resc.offset     # zero padding outside
+    out = np.zeros((64, 64, kernel.shape[-1]))
+    for i in range(3):
+        for j in range(3):
+            out += np.einsum("hwc,cf->hwf", blue[i:i + 64, j:j + 64], kernel[i, j])
+    means = np.maximum(out + bias, 0).mean(axis=(0, 1))
+    assert int(np.argmax(means)) != 0                                          # not the placeholder guess
+    assert_correct(capsys, E.check_blue_channel, int(np.argmax(means)), card)
+    assert_wrong(capsys, E.check_blue_channel, int(np.argmin(means)), card, says="smallest")
+
+
+def test_strongest_channels(capsys):
+    assert_correct(capsys, E.check_strongest_channels, S["01"].strongest_channels)
+    assert_correct(capsys, E.check_strongest_channels, lambda a, k: list(np.argsort(a.mean(axis=(0, 1)))[::-1][:k]))
+    assert_wrong(capsys, E.check_strongest_channels, lambda a, k: np.argsort(a.mean(axis=(0, 1)))[:k],
+                 says="strongest first")
+    assert_wrong(capsys, E.check_strongest_channels, lambda a, k: np.argsort(-a.max(axis=(0, 1)))[:k],
+                 says="maximum")
+    assert_wrong(capsys, E.check_strongest_channels, lambda a, k: np.sort(a.mean(axis=(0, 1)))[::-1][:k],
+                 says="not channel indices")
+    assert_wrong(capsys, E.check_strongest_channels, lambda a, k: np.argsort(-a.mean(axis=-1).ravel())[:k],
+                 says="")
+
+
+# ---------------------------------------------------------------- 02 ----
+
+def test_kernel_size(capsys, tiny, card):
+    assert_correct(capsys, E.check_kernel_size, 3 * 3 * 4, tiny)
+    assert_correct(capsys, E.check_kernel_size, S["02"].kernel_size(card), card)
+    assert_wrong(capsys, E.check_kernel_size, 27, tiny, says="RGB")
+    assert_wrong(capsys, E.check_kernel_size, 37, tiny, says="bias")
+    assert_wrong(capsys, E.check_kernel_size, 36 * 5, tiny, says="whole layer")
+
+
+def test_vertical_edge(capsys, tiny, card):
+    assert_correct(capsys, E.check_vertical_edge, 3, tiny)                     # by construction
+    assert_correct(capsys, E.check_vertical_edge, S["02"].vertical_edge(card), card)
+    kernels = card.model.get_layer("block1_conv1").get_weights()[0]
+    grey = kernels.sum(axis=2).reshape(9, -1)
+    horizontal = np.tile([-1.0, 0.0, 1.0], (3, 1)).T.ravel()
+    cos_h = horizontal @ grey / np.linalg.norm(grey, axis=0)
+    vertical = np.tile([-1.0, 0.0, 1.0], (3, 1)).ravel()
+    cos_v = vertical @ grey / np.linalg.norm(grey, axis=0)
+    assert int(np.argmax(cos_h)) != int(np.argmax(cos_v))
+    assert_wrong(capsys, E.check_vertical_edge, int(np.argmax(cos_h)), card, says="horizontal")
+    assert_wrong(capsys, E.check_vertical_edge, int(np.argmin(cos_v)), card, says="argmin")
+
+
+def test_conv_response(capsys, card):
+    sol = S["02"].conv_response
+    assert_correct(capsys, E.check_conv_response, sol, card)
+    assert_wrong(capsys, E.check_conv_response, lambda x, k, b: sol(x, k[::-1, ::-1], b), card, says="flip")
+    assert_wrong(capsys, E.check_conv_response,
+                 lambda x, k, b: sol(x, k, b + 1e6) - 1e6, card, says="ReLU")           # forgot the ReLU
+    assert_wrong(capsys, E.check_conv_response, lambda x, k, b: sol(x, k, 0.0), card, says="bias")
+    assert_wrong(capsys, E.check_conv_response, lambda x, k, b: np.zeros(x.shape[:2]), card, says="window fits")
+
+
+# ---------------------------------------------------------------- 03 ----
+
+def test_l2_decay(capsys):
+    assert_correct(capsys, E.check_l2_decay, S["03"].l2_decay)
+
+    def in_place(x, decay):
+        x *= 1 - decay
+        return x
+
+    assert_wrong(capsys, E.check_l2_decay, in_place, says="in place")
+    assert_wrong(capsys, E.check_l2_decay, lambda x, d: x * d, says="removed")
+    assert_wrong(capsys, E.check_l2_decay, lambda x, d: x - d, says="multiplicative")
+
+
+def test_decay_half_life(capsys):
+    from helpers.maximize import regularizers
+
+    answer = S["03"].decay_half_life()
+    assert abs((1 - answer.l2_decay) ** 100 - 0.5) < 1e-9
+    assert_correct(capsys, E.check_decay_half_life, answer)
+    assert_correct(capsys, E.check_decay_half_life, regularizers("yosinski3", l2_decay=0.0069))
+    assert_wrong(capsys, E.check_decay_half_life, regularizers("yosinski3", l2_decay=0.005), says="compounds")
+    assert_wrong(capsys, E.check_decay_half_life, regularizers(None, l2_decay=answer.l2_decay), says="preset")
+    assert_wrong(capsys, E.check_decay_half_life, answer.l2_decay, says="plug it into the engine")
+
+
+def test_total_variation(capsys):
+    assert_correct(capsys, E.check_total_variation, S["03"].total_variation)
+    assert_wrong(capsys, E.check_total_variation,
+                 lambda im: float((np.diff(im, axis=0) ** 2).sum() + (np.diff(im, axis=1) ** 2).sum()),
+                 says="absolute")
+    assert_wrong(capsys, E.check_total_variation,
+                 lambda im: float(np.abs(im - np.roll(im, 1, 0)).sum() + np.abs(im - np.roll(im, 1, 1)).sum()),
+                 says="wraps around")
+    assert_wrong(capsys, E.check_total_variation, lambda im: float(np.abs(np.diff(im, axis=0)).sum()),
+                 says="only the differences between vertical")
+
+
+# ---------------------------------------------------------------- 04 ----
+
+def test_gradcam_data_matches_the_dense_weights(card, data):
+    """ShapesNet is conv -> GAP -> Dense: dy^c/dA_ij^k = W[k, c] / (h w) at every position."""
+    h, w, _ = data["A"].shape
+    W = card.model.get_layer("logits").get_weights()[0]
+    expected = np.broadcast_to(W[:, data["class_id"]] / (h * w), data["grads"].shape)
+    np.testing.assert_allclose(data["grads"], expected, rtol=1e-5, atol=1e-9)
+    assert data["class_id"] == int(np.argmax(card.predict(data["image"])[0]))
+
+
+def test_gradcam_weights(capsys, card, data):
+    h, w, _ = data["A"].shape
+    W = card.model.get_layer("logits").get_weights()[0]
+    assert_correct(capsys, E.check_gradcam_weights, W[:, data["class_id"]] / (h * w), data)
+    assert_correct(capsys, E.check_gradcam_weights, S["04"].gradcam_weights(data), data)
+    assert_wrong(capsys, E.check_gradcam_weights, data["grads"].sum(axis=(0, 1)), data, says="divide by z")
+    assert_wrong(capsys, E.check_gradcam_weights, data["A"].mean(axis=(0, 1)), data, says="not the activations")
+    assert_wrong(capsys, E.check_gradcam_weights, data["grads"].mean(axis=-1), data, says="over the channels")
+    assert_wrong(capsys, E.check_gradcam_weights, np.abs(data["grads"]).mean(axis=(0, 1)), data, says="sign")
+
+
+def test_gradcam_map(capsys, card, data):
+    A = data["A"]
+    W = card.model.get_layer("logits").get_weights()[0][:, data["class_id"]]
+    cam_map = np.maximum(A @ W, 0)                      # CAM: same map up to a positive factor
+    assert_correct(capsys, E.check_gradcam_map, cam_map / cam_map.max(), data, card)
+    assert_correct(capsys, E.check_gradcam_map, S["04"].gradcam_map(data), data, card)
+    raw = A @ W
+    assert raw.min() < 0                                # so that forgetting the ReLU shows
+    assert_wrong(capsys, E.check_gradcam_map, raw / raw.max(), data, card, says="ReLU")
+    assert_wrong(capsys, E.check_gradcam_map, cam_map / 64, data, card, says="not normalised")
+    assert_wrong(capsys, E.check_gradcam_map, cam_map[None] / cam_map.max(), data, card, says="batch axis")
+
+
+def test_before_softmax(capsys):
+    assert_correct(capsys, E.check_before_softmax, S["04"].before_softmax())
+    assert_correct(capsys, E.check_before_softmax, " (B) ")
+    assert_wrong(capsys, E.check_before_softmax, "a", says="smooth")
+    assert_wrong(capsys, E.check_before_softmax, "c", says="can be negative")
+    assert_wrong(capsys, E.check_before_softmax, "e", says="one letter")
+
+
+def test_runner_up_weights(capsys, card, data):
+    image = data["image"]
+    probs = card.predict(image)[0]
+    first, second = np.argsort(-probs)[:2]
+    W = card.model.get_layer("logits").get_weights()[0]
+    hw = data["A"].shape[0] * data["A"].shape[1]
+    assert_correct(capsys, E.check_runner_up_weights, W[:, second] / hw, card, image)
+    assert_correct(capsys, E.check_runner_up_weights, S["04"].runner_up_weights(card, image), card, image)
+    # Grad-CAM after the softmax: differentiate the probability instead of the score
+    grad_model = keras.Model(card.model.input, [card.model.get_layer(card.last_conv_layer).output, card.model.output])
+    with tf.GradientTape() as tape:
+        A, p = grad_model(image[None])
+        y = p[:, int(second)]
+    after = tape.gradient(y, A)[0].numpy().mean(axis=(0, 1))
+    assert_wrong(capsys, E.check_runner_up_weights, after, card, image, says="after the softmax")
+    assert_wrong(capsys, E.check_runner_up_weights, W[:, first] / hw, card, image, says="top class")
+    assert_wrong(capsys, E.check_runner_up_weights, W[:, second], card, image, says="sums")
+
+
+# ---------------------------------------------------------------- 05 ----
+
+def test_window_3_of_10(capsys):
+    assert_correct(capsys, E.check_window_3_of_10, S["05"].window_3_of_10())
+    assert_wrong(capsys, E.check_window_3_of_10, 1.0, says="sees 3 of 10")
+    assert_wrong(capsys, E.check_window_3_of_10, 0.875, says="first bit differs")
+    assert_wrong(capsys, E.check_window_3_of_10, 50, says="percentage")
+
+
+def test_running_parity(capsys):
+    assert_correct(capsys, E.check_running_parity, S["05"].running_parity)
+    assert_correct(capsys, E.check_running_parity, lambda b: np.bitwise_xor.accumulate(b))
+    assert_wrong(capsys, E.check_running_parity, lambda b: np.cumsum(b), says="modulo 2")
+    assert_wrong(capsys, E.check_running_parity, lambda b: np.concatenate([[0], np.cumsum(b)[:-1] % 2]),
+                 says="p_1 = x_1")                                       # off by one
+    assert_wrong(capsys, E.check_running_parity, lambda b: int(b.sum() % 2), says="every")
+    assert_wrong(capsys, E.check_running_parity, lambda b: 1 - np.cumsum(b) % 2, says="odd")
+
+
+def test_window_accuracy(capsys):
+    import itertools
+
+    sol = S["05"].window_accuracy
+    assert_correct(capsys, E.check_window_accuracy, sol)
+
+    def table(n, k, window):
+        counts = {}
+        for bits in itertools.product((0, 1), repeat=n):
+            counts.setdefault(window(bits, k), [0, 0])[sum(bits) % 2] += 1
+        return sum(max(c) for c in counts.values()) / 2 ** n
+
+    assert_wrong(capsys, E.check_window_accuracy, lambda n, k: table(n, k, lambda b, k: b[-k:]),
+                 says="bits[-0:]")                                        # the k = 0 slice trap
+    assert_wrong(capsys, E.check_window_accuracy, lambda n, k: table(n, k, lambda b, k: b[max(0, n - k - 1):]),
+                 says="one bit too many")                                 # off-by-one windows
+    assert_wrong(capsys, E.check_window_accuracy, lambda n, k: table(n, k, lambda b, k: b[n - k + 1:]),
+                 says="one bit too few")
+    assert_wrong(capsys, E.check_window_accuracy, lambda n, k: table(n, k, lambda b, k: b[n - k:]) * 2 ** n,
+                 says="above 1")
+
+
+# ---------------------------------------------------------------- 06 ----
+
+def test_rnn_params(capsys):
+    assert_correct(capsys, E.check_rnn_params, S["06"].rnn_params())
+    assert_correct(capsys, E.check_rnn_params, 3 * 8 + 8 * 8 + 8)
+    assert_wrong(capsys, E.check_rnn_params, 3 * 8 + 8 * 8, says="bias")
+    assert_wrong(capsys, E.check_rnn_params, 3 * 8 + 8, says="recurrent")
+    assert_wrong(capsys, E.check_rnn_params, 96 * 10, says="shared")
+
+
+def test_h2_by_hand(capsys):
+    h1 = np.tanh(1 * 0.5 + 0 * -1.0 + 0.1)
+    h2 = np.tanh(2 * 0.5 + h1 * -1.0 + 0.1)                    # by hand
+    assert_correct(capsys, E.check_h2_by_hand, S["06"].h2_by_hand())
+    assert_correct(capsys, E.check_h2_by_hand, round(float(h2), 4))
+    assert_wrong(capsys, E.check_h2_by_hand, h1, says="that is h_1")
+    assert_wrong(capsys, E.check_h2_by_hand, np.tanh(2 * 0.5 + 0.6 * -1.0 + 0.1), says="without the tanh")
+    assert_wrong(capsys, E.check_h2_by_hand, np.tanh(2 * 0.5 + 0.1), says="recurrent term")
+
+
+def test_threshold_parity(capsys):
+    sol = S["06"].threshold_parity()
+    assert_correct(capsys, E.check_threshold_parity, sol)
+    other = dict(W_xh=[[1, 1]], W_hh=[[1, 1], [-1, -1]], b=[0, -1], W_hy=[[1], [-1]])   # z > 0 thresholds
+    assert_correct(capsys, E.check_threshold_parity, other)
+    relu_weights = dict(W_xh=[[1, 1]], W_hh=[[1, 1], [-2, -2]], b=[0, -1], W_hy=[1, -2], b_y=0)
+    assert_wrong(capsys, E.check_threshold_parity, relu_weights, says="XOR = OR - AND")    # notebook's ReLU net
+    no_feedback = dict(sol, W_hh=np.zeros((2, 2)))                                            # no memory
+    assert_wrong(capsys, E.check_threshold_parity, no_feedback, says="after the bits 10 the read-out is 0")
+    assert_wrong(capsys, E.check_threshold_parity, dict(sol, W_hh=np.eye(3)), says="do not fit")

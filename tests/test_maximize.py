@@ -1,0 +1,398 @@
+"""Tests of helpers.maximize (the gradient-ascent engine) and its widget.
+
+References are computed another way: hand-built conv layers with known
+kernels (oriented edges, a colour edge, an all-zero "dead" kernel), numpy
+re-implementations of the blur and the percentile clipping, hand algebra
+for the L2 decay and the deprocessing.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from helpers import maximize  # noqa: E402
+from helpers.activations import layer_input_model  # noqa: E402
+from helpers.maximize import GREY  # noqa: E402
+
+
+def edge_kernels():
+    """3x3x3 kernels: 0 horizontal edge, 1 vertical edge, 2 red-vs-cyan, 3 all zero (dead)."""
+    k = np.zeros((3, 3, 3, 4), np.float32)
+    k[0, :, :, 0] = -1
+    k[1:, :, :, 0] = 1
+    k[:, 0, :, 1] = -1
+    k[:, 1:, :, 1] = 1
+    k[:, :, 0, 2] = 1
+    k[:, :, 1:, 2] = -1
+    return k
+
+
+def conv_model(size, kernels, activation="relu", name="conv"):
+    """Input 0..255 -> Rescaling to [-1, 1] -> one Conv2D (no bias) with the given kernels."""
+    inp = keras.Input((size, size, 3))
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="rescale")(inp)
+    conv = keras.layers.Conv2D(kernels.shape[-1], 3, activation=activation, use_bias=False, name=name)
+    model = keras.Model(inp, conv(x))
+    conv.set_weights([kernels])
+    return model
+
+
+@pytest.fixture(scope="module")
+def edge_model():
+    return conv_model(16, edge_kernels())
+
+
+def best_patch_cosine(image, kernel):
+    """Cosine between ``kernel`` and the patch of ``image`` (centred on grey) that responds most to it."""
+    x = np.asarray(image, np.float64) - GREY
+    kh, kw = kernel.shape[:2]
+    patches = np.stack([x[a:a + kh, b:b + kw].ravel()
+                        for a in range(x.shape[0] - kh + 1) for b in range(x.shape[1] - kw + 1)])
+    k = kernel.ravel()
+    best = patches[np.argmax(patches @ k)]
+    return float(best @ k / (np.linalg.norm(best) * np.linalg.norm(k) + 1e-12))
+
+
+# ----------------------------------------------------------- correctness ----
+
+def test_first_step_follows_the_kernel_of_each_requested_filter():
+    # A linear conv on a 3x3 image has one output: its gradient w.r.t. the
+    # image IS the kernel, so one step moves each image along its own filter.
+    rng = np.random.default_rng(1)
+    kernels = rng.normal(size=(3, 3, 3, 5)).astype(np.float32)
+    model = conv_model(3, kernels, activation=None)
+    filters = [3, 0, 4]
+    init = maximize.initial_images(filters, (3, 3), seed=0)
+    result = maximize.maximize_filters(model, "conv", filters, steps=1, lr=2.0, progress=False)
+    for i, f in enumerate(filters):
+        delta = (result.images[i] - init[i]).ravel()
+        k = kernels[..., f].ravel()
+        cos = delta @ k / (np.linalg.norm(delta) * np.linalg.norm(k))
+        assert cos > 0.999, (f, cos)
+        # lr is the RMS pixel change of the step
+        assert np.sqrt(np.mean(delta ** 2)) == pytest.approx(2.0, rel=1e-3)
+
+
+def test_patterns_contain_their_kernel(edge_model):
+    k = edge_kernels()
+    result = maximize.maximize_filters(edge_model, "conv", [0, 1, 2], steps=40, progress=False)
+    cos = np.array([[best_patch_cosine(result.images[i], k[..., j]) for j in range(3)] for i in range(3)])
+    assert np.all(np.diag(cos) >= 0.9), cos
+    # image i matches its own kernel clearly better than the other two
+    off = cos[~np.eye(3, dtype=bool)].reshape(3, 2)
+    assert np.all(np.diag(cos)[:, None] - off >= 0.2), cos
+
+
+def test_objective_rises_by_a_large_factor(edge_model):
+    result = maximize.maximize_filters(edge_model, "conv", [0, 1, 2], steps=30, progress=False)
+    assert result.history.shape == (30, 3)
+    assert np.all(result.history[0] > 0)
+    assert np.all(result.final >= 10 * result.history[0]), (result.history[0], result.final)
+    assert np.all(np.diff(result.history, axis=0).mean(axis=0) > 0)
+
+
+def test_dead_filter_is_grey_with_a_warning_and_no_nan(edge_model):
+    with pytest.warns(RuntimeWarning, match=r"filters \[3\] of layer 'conv'"):
+        images = maximize.visualize_filters(edge_model, "conv", [0, 3], steps=5, progress=False)
+    assert images.dtype == np.uint8 and images.shape == (2, 16, 16, 3)
+    assert np.all(images[1] == 128)
+    assert images[0].std() > 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = maximize.maximize_filters(edge_model, "conv", [3], steps=5, progress=False)
+    assert result.dead.tolist() == [True]
+    assert np.all(np.isfinite(result.images)) and np.all(np.isfinite(result.history))
+
+
+def test_same_seed_same_image_other_seed_other_image(edge_model):
+    kw = dict(steps=8, progress=False, jitter=1)
+    a = maximize.visualize_filters(edge_model, "conv", [0, 1], seed=3, **kw)
+    b = maximize.visualize_filters(edge_model, "conv", [0, 1], seed=3, **kw)
+    c = maximize.visualize_filters(edge_model, "conv", [0, 1], seed=4, **kw)
+    assert np.array_equal(a, b)
+    assert np.abs(a.astype(int) - c.astype(int)).mean() > 5
+
+
+def test_one_filter_alone_equals_the_same_filter_in_a_batch(edge_model):
+    batch = maximize.maximize_filters(edge_model, "conv", [0, 1, 2], steps=10, progress=False)
+    alone = maximize.maximize_filters(edge_model, "conv", [1], steps=10, progress=False)
+    assert np.abs(batch.images[1] - alone.images[0]).max() < 1e-2
+
+
+@pytest.mark.parametrize("conv_kwargs", [
+    dict(strides=2, padding="same", activation="tanh"),         # single-channel (trimmed) path
+    dict(strides=1, padding="valid", activation="relu"),
+    dict(dilation_rate=2, padding="same", activation="relu"),   # not trimmable: full layer + gather
+])
+def test_objective_equals_the_keras_layer_output(conv_kwargs):
+    # the engine's objective for image i = mean of channel targets[i] of the real layer output
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((11, 11, 3))
+    first = keras.layers.Conv2D(5, 3, name="first", **conv_kwargs)
+    second = keras.layers.Conv2D(7, 3, name="second", **conv_kwargs)
+    x = first(keras.layers.Rescaling(1 / 127.5, offset=-1)(inp))
+    model = keras.Model(inp, second(x))
+    for bias in (first, second):
+        bias.bias.assign(np.random.default_rng(0).normal(size=bias.bias.shape).astype(np.float32))
+    for layer, filters in (("first", [4, 0, 2]), ("second", [6, 1, 1, 3])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = maximize.maximize_filters(model, layer, filters, steps=3, progress=False)
+        ref = keras.Model(model.input, model.get_layer(layer).output)(result.images).numpy()
+        expected = ref.mean(axis=(1, 2))[np.arange(len(filters)), filters]
+        np.testing.assert_allclose(result.final, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_objective_when_the_conv_reads_the_model_input():
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((9, 9, 3))
+    model = keras.Model(inp, keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="c")(inp))
+    assert layer_input_model(model, "c") is None  # nothing to run before the conv
+    result = maximize.maximize_filters(model, "c", [5, 2], steps=3, progress=False, lr=1.0)
+    ref = model(result.images).numpy().mean(axis=(1, 2))[[0, 1], [5, 2]]
+    np.testing.assert_allclose(result.final, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_64_filters_compile_one_trace():
+    kernels = np.random.default_rng(0).normal(size=(3, 3, 3, 64)).astype(np.float32)
+    model = conv_model(8, kernels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a random filter may be dead on its start image
+        maximize.visualize_filters(model, "conv", range(64), steps=3, progress=False)
+        maximize.visualize_filters(model, "conv", list(range(64))[::-1], steps=3, progress=False, seed=1)
+        # strength changes are tensors: same active regularisers, no new trace
+        maximize.visualize_filters(model, "conv", range(64), steps=2, progress=False, l2_decay=0.1)
+        maximize.visualize_filters(model, "conv", range(64), steps=2, progress=False, l2_decay=0.2)
+    engine = maximize.get_engine(model, "conv", "channel", None, size=(8, 8))
+    assert engine.step_function().experimental_get_tracing_count() == 1
+    decay_flags = maximize.regularizers(l2_decay=0.1).flags
+    assert engine.step_function(decay_flags).experimental_get_tracing_count() == 1
+
+
+def test_chunked_batches_equal_one_batch_and_share_one_trace():
+    kernels = np.random.default_rng(5).normal(size=(3, 3, 3, 50)).astype(np.float32)
+    model = conv_model(8, kernels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        chunked = maximize.maximize_filters(model, "conv", range(50), steps=4, progress=False, batch_size=16)
+        whole = maximize.maximize_filters(model, "conv", range(50), steps=4, progress=False, batch_size=None)
+    # 50 filters in chunks of at most 16 -> 4 chunks of 13 (the last padded): one trace for the chunks
+    traces = maximize.get_engine(model, "conv", "channel", None, size=(8, 8)).step_function()
+    assert traces.experimental_get_tracing_count() == 2  # shape 13 (chunks) + shape 50 (whole)
+    assert chunked.images.shape == whole.images.shape == (50, 8, 8, 3)
+    assert chunked.history.shape == (4, 50) and chunked.targets.tolist() == list(range(50))
+    np.testing.assert_allclose(chunked.images, whole.images, atol=1e-2)
+    np.testing.assert_array_equal(chunked.dead, whole.dead)
+    with pytest.raises(ValueError, match="batch_size"):
+        maximize.maximize_filters(model, "conv", [0], steps=1, progress=False, batch_size=0)
+
+
+# ----------------------------------------------------------------- errors ----
+
+def test_unknown_layer_lists_the_conv_layers(edge_model):
+    with pytest.raises(ValueError, match=r"no layer named 'conv9'.*conv"):
+        maximize.visualize_filters(edge_model, "conv9", [0], steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"not a convolution layer; valid conv layers: conv"):
+        maximize.visualize_filters(edge_model, "rescale", [0], steps=1, progress=False)
+    with pytest.raises(TypeError, match="layer name"):
+        maximize.visualize_filters(edge_model, 0, [0], steps=1, progress=False)
+
+
+def test_bad_filters_and_regularisers_are_named(edge_model):
+    with pytest.raises(ValueError, match=r"\[4\] out of range.*valid 0..3"):
+        maximize.visualize_filters(edge_model, "conv", [0, 4], steps=1, progress=False)
+    with pytest.raises(ValueError, match="empty"):
+        maximize.visualize_filters(edge_model, "conv", [], steps=1, progress=False)
+    with pytest.raises(TypeError, match="integers"):
+        maximize.visualize_filters(edge_model, "conv", [0.5], steps=1, progress=False)
+    with pytest.raises(ValueError, match="unknown regulariser preset"):
+        maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, preset="sharp")
+    with pytest.raises(ValueError, match=r"unknown regulariser\(s\) \['blurr'\]"):
+        maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, blurr=1)
+    with pytest.raises(ValueError, match="blur needs both"):
+        maximize.regularizers(blur_sigma=1.0)
+    with pytest.raises(ValueError, match="norm_pct"):
+        maximize.regularizers(norm_pct=150)
+
+
+# ----------------------------------------------------------- regularisers ----
+
+def test_presets_are_the_papers_table_1():
+    y = maximize.PRESETS
+    assert (y["yosinski1"].l2_decay, y["yosinski1"].blur_sigma, y["yosinski1"].blur_every,
+            y["yosinski1"].norm_pct, y["yosinski1"].contrib_pct) == (0, 0.5, 4, 50, 0)
+    assert (y["yosinski2"].l2_decay, y["yosinski2"].blur_every, y["yosinski2"].norm_pct) == (0.3, 0, 20)
+    assert (y["yosinski3"].l2_decay, y["yosinski3"].blur_sigma, y["yosinski3"].blur_every) == (1e-4, 1.0, 4)
+    assert (y["yosinski4"].blur_sigma, y["yosinski4"].contrib_pct, y["yosinski4"].norm_pct) == (0.5, 90, 0)
+    assert maximize.regularizers("yosinski3", jitter=2).jitter == 2
+    assert maximize.regularizers().describe() == "none"
+
+
+def test_l2_decay_shrinks_towards_grey_by_hand():
+    # A dead filter has zero gradient: one step is then exactly the decay.
+    model = conv_model(6, edge_kernels())
+    init = maximize.initial_images([3], (6, 6), seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = maximize.maximize_filters(model, "conv", [3], steps=1, l2_decay=0.25, progress=False)
+    np.testing.assert_allclose(result.images[0] - GREY, 0.75 * (init[0] - GREY), rtol=1e-5, atol=1e-4)
+
+
+def _numpy_blur(x, sigma):
+    radius = max(1, int(np.ceil(3 * sigma)))
+    t = np.arange(-radius, radius + 1)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    k /= k.sum()
+    z = np.pad(x - GREY, ((radius, radius), (radius, radius), (0, 0)), mode="reflect")
+    z = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 0, z)
+    z = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), 1, z)
+    return z + GREY
+
+
+def test_blur_matches_a_numpy_gaussian():
+    x = np.random.default_rng(0).uniform(0, 255, (2, 12, 10, 3)).astype(np.float32)
+    kernel = maximize._gaussian_kernel(1.0)
+    got = maximize._blur(tf.constant(x), kernel).numpy()
+    for i in range(2):
+        np.testing.assert_allclose(got[i], _numpy_blur(x[i], 1.0), atol=1e-3)
+    assert got.std() < 0.6 * x.std()
+
+
+def test_percentile_clipping_matches_numpy():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 8, 8, 3)).astype(np.float32)
+    score = np.linalg.norm(z, axis=-1)
+    got = maximize._grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(50.0)).numpy()
+    for i in range(2):
+        order = np.sort(score[i].ravel())
+        threshold = order[int(np.floor(0.5 * (order.size - 1)))]
+        expected = z[i] * (score[i] >= threshold)[..., None]
+        np.testing.assert_allclose(got[i], expected)
+        assert (np.abs(got[i]).sum(-1) == 0).sum() == 31  # 31 of 64 pixels below the median
+    same = maximize._grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(0.0)).numpy()
+    np.testing.assert_array_equal(same, z)
+
+
+def test_regularisers_smooth_and_sparsify_patterns(edge_model):
+    def high_freq(img):
+        x = img.astype(np.float64)
+        return np.mean(np.diff(x, axis=0) ** 2) + np.mean(np.diff(x, axis=1) ** 2)
+
+    plain = maximize.maximize_filters(edge_model, "conv", [0, 1], steps=20, progress=False, jitter=0)
+    smooth = maximize.maximize_filters(edge_model, "conv", [0, 1], steps=20, progress=False,
+                                       blur_sigma=1.0, blur_every=2, tv=0.5)
+    for i in range(2):
+        assert high_freq(smooth.images[i]) < 0.7 * high_freq(plain.images[i])
+    sparse = maximize.maximize_filters(edge_model, "conv", [0, 1], steps=20, progress=False, norm_pct=50)
+    grey = np.all(sparse.images == GREY, axis=-1).mean(axis=(1, 2))
+    assert np.all(grey >= 0.45), grey
+    contrib = maximize.maximize_filters(edge_model, "conv", [0, 1], steps=20, progress=False, contrib_pct=90)
+    assert np.all(np.all(contrib.images == GREY, axis=-1).mean(axis=(1, 2)) >= 0.5)
+
+
+def test_deprocess_by_hand():
+    x = np.full((3, 4, 4, 3), 200.0)
+    x[1, :2] = 0.0  # half 0, half 200: standardised to -1 / +1
+    out = maximize.deprocess_images(x, dead=[False, False, True])
+    assert np.all(out[0] == 128)  # constant image -> grey, no division by zero
+    assert set(np.unique(out[1]).tolist()) == {round(255 * 0.35), round(255 * 0.65)}
+    assert np.all(out[2] == 128)
+
+
+# -------------------------------------------------------------- VGG16 path ----
+
+@pytest.fixture(scope="module")
+def vgg16():
+    return keras.applications.VGG16(weights=None)
+
+
+def test_vgg16_filters_at_a_small_size(vgg16):
+    from helpers.models import _vgg16_preprocess
+
+    out = maximize.visualize_filters(vgg16, "block1_conv1", [0, 5, 63], steps=2, size=32,
+                                     preprocess=_vgg16_preprocess, progress=False)
+    assert out.shape == (3, 32, 32, 3) and out.dtype == np.uint8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        deep = maximize.maximize_filters(vgg16, "block3_conv1", [1, 2], steps=2, size=32,
+                                         preprocess=_vgg16_preprocess, progress=False)
+    assert deep.images.shape == (2, 32, 32, 3) and np.all(np.isfinite(deep.images))
+    with pytest.raises(ValueError, match="block5_conv3"):
+        maximize.visualize_filters(vgg16, "block6_conv1", [0], steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"class scores for 224x224 images"):
+        maximize.visualize_classes(vgg16, [130], steps=1, size=64, progress=False)
+
+
+# ---------------------------------------------------------------- classes ----
+
+def test_class_visualisation_raises_each_class_score():
+    rng = np.random.default_rng(0)
+    inp = keras.Input((12, 12, 3))
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inp)
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="c1")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="predictions")(x))
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in model.get_weights()])
+    classes = [2, 0]
+    result = maximize.maximize_classes(model, classes, steps=30, preset=None, progress=False)
+    logits = keras.Model(model.input, model.get_layer("logits").output)
+    start = logits(maximize.initial_images(classes, (12, 12))).numpy()
+    end = logits(result.images).numpy()
+    for i, c in enumerate(classes):
+        assert end[i, c] > start[i, c] + 1.0
+        assert end[i, c] == pytest.approx(result.final[i], rel=1e-4)
+    images = maximize.visualize_classes(model, classes, steps=5, progress=False)
+    assert images.shape == (2, 12, 12, 3) and images.dtype == np.uint8
+    with pytest.raises(ValueError, match=r"classes \[3\] out of range"):
+        maximize.visualize_classes(model, [3], steps=1, progress=False)
+
+
+# ----------------------------------------------------------------- widget ----
+
+def test_filter_explorer_reacts_to_its_controls(edge_model):
+    from helpers.widgets.filters import filter_explorer
+
+    w = filter_explorer(edge_model, steps=5)
+    assert w.layer_picker.options == ("conv",)
+    assert w.filter_slider.max == 3
+    first = w.pattern_view.value
+    w.filter_slider.value = 1
+    assert w.pattern_view.value != first
+    assert "filter 1" in w.info.value
+    w.steps_slider.value = 10
+    assert "10 steps" in w.info.value
+    w.toggles["blur"].value = True
+    assert "blur" in w.info.value
+    w.filter_slider.value = 3  # the dead one
+    assert "never fired" in w.info.value
+
+
+# --------------------------------------------------------------- measures ----
+
+def test_frequency_concentration_by_hand():
+    flat = np.full((1, 16, 16, 3), 200.0)
+    yy, xx = np.mgrid[0:16, 0:16]
+    stripe = GREY + 50 * np.cos(2 * np.pi * 3 * xx / 16)[None, ..., None] * np.ones((1, 1, 1, 3))
+    noise = GREY + np.random.default_rng(0).normal(0, 30, (1, 16, 16, 3))
+    grey = np.full((1, 16, 16, 3), GREY)
+    got = maximize.frequency_concentration(np.concatenate([flat, stripe, noise, grey]), fraction=0.01)
+    assert got[0] == pytest.approx(1.0) and got[1] == pytest.approx(1.0)  # DC only / two frequencies
+    assert got[2] < 0.05
+    assert got[3] == 1.0
+
+
+def test_high_frequency_energy_by_hand():
+    yy, xx = np.mgrid[0:8, 0:8]
+    checker = (((yy + xx) % 2) * 255.0)[None, ..., None] * np.ones((1, 1, 1, 3))
+    ramp = np.broadcast_to(xx[None, ..., None] * 10.0, (1, 8, 8, 3))
+    # checkerboard: every neighbour pair differs by 255 in both directions, variance 255^2 / 4
+    assert maximize.high_frequency_energy(checker)[0] == pytest.approx(2 * 255**2 / (4 * 255**2 / 4))
+    # ramp 0, 10, ..., 70 along x: dx = 10 everywhere, dy = 0; variance of 0..70 in steps of 10 is 525
+    assert maximize.high_frequency_energy(ramp)[0] == pytest.approx(100 / (4 * 525))
+    noise = np.random.default_rng(0).normal(0, 1, (1, 64, 64, 3)).repeat(1, axis=0)
+    assert maximize.high_frequency_energy(noise)[0] == pytest.approx(1.0, abs=0.1)
+    assert maximize.high_frequency_energy(np.full((1, 4, 4, 3), 9.0))[0] == 0.0
