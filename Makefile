@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Tests and CI never touch the network: they run on the bundled ShapesNet.
 TEST_ENV := COURSE_MODEL=shapesnet
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings clean e2e solutions
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings vgg16-memory clean e2e solutions
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
@@ -20,6 +20,7 @@ help:
 	@echo "make course           execute every notebook, HTML + index in build/html/"
 	@echo "make slides           reveal.js slides of every notebook in build/slides/"
 	@echo "make timings          measure each notebook's wall time and memory into README.md"
+	@echo "make vgg16-memory     each notebook's peak memory with VGG16 (for sizing a hub)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,9 @@ slides: $(STAMP)
 
 timings: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m helpers.notebooks timings
+
+vgg16-memory: $(STAMP)
+	$(BIN)/python -m helpers.notebooks vgg16-memory
 
 clean:
 	rm -rf build

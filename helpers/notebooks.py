@@ -12,6 +12,8 @@ Commands (the Makefile calls them):
   slide).
 * ``python -m helpers.notebooks timings`` executes every notebook, measures
   wall time and the kernel's peak memory, and writes the table into README.md.
+* ``python -m helpers.notebooks vgg16-memory`` does the same with VGG16's
+  architecture (random weights, offline) to size a JupyterHub.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import json
 import os
 import sys
 
-__all__ = ["dirty_cells", "check", "execute", "build_course", "build_slides", "timings"]
+__all__ = ["dirty_cells", "check", "execute", "build_course", "build_slides", "timings", "vgg16_memory"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -100,11 +102,12 @@ class _PeakRSS:
         self._thread.join()
 
 
-def execute(path: str, timeout: int = 900):
+def execute(path: str, timeout: int = 900, allow_errors: bool = False):
     """Execute notebook ``path`` in a fresh kernel (working directory: its folder).
 
     Returns (notebook node with outputs, wall seconds, kernel peak RSS in MB).
-    Raises nbclient's CellExecutionError naming the failing cell.
+    Raises nbclient's CellExecutionError naming the failing cell, unless
+    ``allow_errors`` (then every cell runs and errors stay in the outputs).
     """
     import time
 
@@ -112,7 +115,7 @@ def execute(path: str, timeout: int = 900):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     with _PeakRSS() as mem:
         t0 = time.perf_counter()
@@ -121,11 +124,11 @@ def execute(path: str, timeout: int = 900):
     return nb, seconds, mem.peak / 2**20
 
 
-def _executed(folder, out):
+def _executed(folder, out, allow_errors=False):
     os.makedirs(out, exist_ok=True)
     for path in course_notebooks(folder):
         print(f"executing {os.path.basename(path)} ...", flush=True)
-        nb, seconds, peak = execute(path)
+        nb, seconds, peak = execute(path, allow_errors=allow_errors)
         print(f"  {seconds:.0f} s, kernel peak {peak:.0f} MB", flush=True)
         yield path, nb, seconds, peak
 
@@ -178,28 +181,64 @@ def build_slides(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build",
     return written
 
 
-START, END = "<!-- timings:start -->", "<!-- timings:end -->"
+def _error_cells(nb) -> int:
+    return sum(any(o.get("output_type") == "error" for o in c.get("outputs", [])) for c in nb.cells)
+
+
+def _write_between_markers(readme: str, marker: str, table: str) -> None:
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    block = f"{start}\n{table}\n{end}"
+    text = open(readme, encoding="utf-8").read()
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(readme, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def timings(folder: str = NOTEBOOKS, readme: str = os.path.join(ROOT, "README.md")) -> str:
-    """Execute every notebook; write a table of wall time and kernel peak RSS into README.md."""
+    """Execute every notebook on the current COURSE_MODEL; write wall time and kernel peak RSS into README.md."""
     import platform
 
     model = os.environ.get("COURSE_MODEL", "auto")
-    lines = [START, "", f"Measured by `make timings` (COURSE_MODEL={model}, {os.cpu_count()} CPU cores, "
-             f"{platform.machine()}, execution only, kernel start included):", "",
+    lines = ["", f"Measured by `make timings` (COURSE_MODEL={model}, {os.cpu_count()} CPU cores, "
+             f"{platform.machine()}; wall time of executing all cells, kernel start included):", "",
              "| notebook | wall time | kernel peak memory |", "|---|---:|---:|"]
     for path, _, seconds, peak in _executed(folder, os.path.join(ROOT, "build")):
         lines.append(f"| `{os.path.basename(path)}` | {seconds:.0f} s | {peak:.0f} MB |")
-    lines += ["", END]
-    table = "\n".join(lines)
-    text = open(readme, encoding="utf-8").read()
-    if START in text and END in text:
-        text = text[:text.index(START)] + table + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + table + "\n"
-    with open(readme, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    table = "\n".join(lines + [""])
+    _write_between_markers(readme, "timings", table)
+    print(table)
+    return table
+
+
+def vgg16_memory(folder: str = NOTEBOOKS, readme: str = os.path.join(ROOT, "README.md")) -> str:
+    """Peak kernel memory of every notebook with VGG16, for sizing a JupyterHub.
+
+    Runs offline: VGG16's architecture with random weights (the same tensors,
+    so the same memory as with ImageNet weights), saved once to
+    ``build/vgg16_random.weights.h5`` and passed via COURSE_VGG16_WEIGHTS.
+    Lesson asserts about ImageNet predictions fail with random weights; every
+    cell still runs (errors allowed) and their number is listed.
+    """
+    import platform
+
+    weights = os.path.join(ROOT, "build", "vgg16_random.weights.h5")
+    if not os.path.exists(weights):
+        import keras
+
+        os.makedirs(os.path.dirname(weights), exist_ok=True)
+        keras.applications.VGG16(weights=None).save_weights(weights)
+    os.environ.update(COURSE_MODEL="vgg16", COURSE_VGG16_WEIGHTS=weights)
+    lines = ["", f"Measured by `make vgg16-memory` (VGG16 architecture, random weights, {os.cpu_count()} CPU "
+             f"cores, {platform.machine()}; cells that failed because the weights are random are counted):", "",
+             "| notebook | kernel peak memory | wall time | cells failing on random weights |",
+             "|---|---:|---:|---:|"]
+    for path, nb, seconds, peak in _executed(folder, os.path.join(ROOT, "build"), allow_errors=True):
+        lines.append(f"| `{os.path.basename(path)}` | {peak:.0f} MB | {seconds:.0f} s | {_error_cells(nb)} |")
+    table = "\n".join(lines + [""])
+    _write_between_markers(readme, "vgg16-memory", table)
     print(table)
     return table
 
@@ -209,12 +248,13 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m helpers.notebooks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "course", "slides", "timings"])
+    parser.add_argument("command", choices=["check", "course", "slides", "timings", "vgg16-memory"])
     parser.add_argument("folder", nargs="?", default=NOTEBOOKS)
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(args.folder)
-    {"course": build_course, "slides": build_slides, "timings": timings}[args.command](args.folder)
+    commands = {"course": build_course, "slides": build_slides, "timings": timings, "vgg16-memory": vgg16_memory}
+    commands[args.command](args.folder)
     return 0
 
 

@@ -1,0 +1,53 @@
+"""helpers.notebooks: executing, HTML course pages, slides, README tables."""
+import os
+
+import nbformat
+
+from helpers import notebooks
+
+
+def _write(folder, name, cells):
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                          "language": "python"}})
+    path = os.path.join(folder, name)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_course_pages_and_slides_from_a_tiny_notebook(tmp_path):
+    src = tmp_path / "nb"
+    src.mkdir()
+    _write(src, "01_tiny.ipynb", [
+        nbformat.v4.new_markdown_cell("# Tiny lesson\nintro"),
+        nbformat.v4.new_code_cell("x = 6 * 7\nprint('answer', x)"),
+        nbformat.v4.new_markdown_cell("## Second part"),
+        nbformat.v4.new_code_cell("big = bytearray(200 * 2**20)  # 200 MB in the kernel"),
+    ])
+    _write(src, "scratch.ipynb", [nbformat.v4.new_code_cell("1/0")])  # not numbered: not a lesson
+    assert [os.path.basename(p) for p in notebooks.course_notebooks(str(src))] == ["01_tiny.ipynb"]
+
+    nb, seconds, peak_mb = notebooks.execute(str(src / "01_tiny.ipynb"))
+    assert nb.cells[1].outputs[0]["text"] == "answer 42\n"
+    assert seconds > 0 and peak_mb > 200  # the kernel's 200 MB buffer is seen
+
+    index = notebooks.build_course(str(src), str(tmp_path / "html"))
+    html = open(index).read()
+    assert "Tiny lesson" in html and "01_tiny.html" in html
+    assert "answer 42" in open(tmp_path / "html" / "01_tiny.html").read()
+
+    (deck,) = notebooks.build_slides(str(src), str(tmp_path / "slides"))
+    text = open(deck).read()
+    assert "reveal" in text.lower() and text.count("<section") >= 2  # one slide per heading
+
+    # the source notebooks are untouched (no outputs written back)
+    assert notebooks.dirty_cells(str(src / "01_tiny.ipynb")) == []
+
+
+def test_tables_replace_their_own_block_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- timings:start -->\nold\n<!-- timings:end -->\nafter\n")
+    notebooks._write_between_markers(str(readme), "timings", "new table")
+    notebooks._write_between_markers(str(readme), "vgg16-memory", "memory table")
+    text = readme.read_text()
+    assert "old" not in text and "new table" in text and text.index("after") > text.index("new table")
+    assert text.count("<!-- vgg16-memory:start -->") == 1 and text.rstrip().endswith("<!-- vgg16-memory:end -->")
