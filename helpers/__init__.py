@@ -5,7 +5,8 @@ students do not see them in every notebook: it sets ``TF_CPP_MIN_LOG_LEVEL``
 (set it yourself before importing to override) and, inside a Jupyter kernel,
 imports TensorFlow once with the process's stderr muted, because TF 2.21
 prints its oneDNN notices from C++ before its log level applies. Python
-errors raised by that import are still shown.
+errors raised by that import are still shown. Import ``helpers`` before
+``tensorflow`` in a notebook's setup cell for this to work.
 """
 import os
 import sys
@@ -28,8 +29,13 @@ def _import_tensorflow_quietly() -> None:
         return
     os.dup2(null, 2)
     try:
-        import tensorflow  # noqa: F401
         import keras  # noqa: F401
+        import tensorflow as tf
+
+        # A bool transpose in a compiled graph (Keras's RNN masking does one)
+        # prints a one-time oneDNN notice "supports DT_BOOL only on AVX-512";
+        # trigger it here, muted, instead of in the middle of a lesson.
+        tf.function(lambda m: tf.transpose(m, (1, 0, 2)))(tf.zeros((4, 3, 2), tf.bool))
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -14,12 +14,12 @@ This notebook checks that your set-up works before the lessons begin:
 
 Run the cells one by one with **Shift+Enter**. A cell that ends with `assert` checks a claim: if it
 passes, nothing is printed; if something is wrong, you get an `AssertionError` saying what."""),
-    code("""import sys
+    code("""import helpers                      # first: it quietens TensorFlow's start-up notices
+import sys
 import numpy as np
 import matplotlib.pyplot as plt
 import tensorflow as tf
 import keras
-import helpers
 from helpers.models import load_model, vgg16_weights_path, ModelUnavailableError
 
 print("Python    ", sys.version.split()[0])

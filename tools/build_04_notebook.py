@@ -32,6 +32,7 @@ softmax, CAM vs Grad-CAM, other methods, and a measurement of how well the maps 
 The first cell loads the course model (VGG16 if its weights are available, otherwise the small
 ShapesNet; see notebook 00)."""),
     code("""import time
+import helpers                      # first: it quietens TensorFlow's start-up notices
 import numpy as np
 import matplotlib.pyplot as plt
 import tensorflow as tf
