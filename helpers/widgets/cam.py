@@ -101,7 +101,13 @@ def cam_explorer(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {cam.METHODS}.")
     all_layers = cam.feature_layers(keras_model)
-    layers = list(layers) if layers is not None else all_layers
+    if layers is None:  # offer the network's own layers, not input rescaling / normalisation
+        import keras
+
+        skip = (keras.layers.Rescaling, keras.layers.Normalization, keras.layers.InputLayer)
+        layers = ["/".join(p) for p, lay in cam._walk(keras_model)
+                  if cam._is_feature_layer(lay) and not isinstance(lay, skip)]
+    layers = list(layers)
     bad = [name for name in layers if name not in all_layers and not any(v.endswith("/" + name) for v in all_layers)]
     if bad:
         raise ValueError(f"layers {bad} are not 4-D feature layers; valid: {all_layers}.")

@@ -86,7 +86,7 @@ def parity_explorer(model=None, bits: str = "1000010101", max_len: int = 5000):
 def _png(draw, figsize) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize, dpi=80)
+    fig = Figure(figsize=figsize, dpi=110)
     FigureCanvasAgg(fig)
     draw(fig.add_subplot(1, 1, 1))
     buf = io.BytesIO()
@@ -171,6 +171,8 @@ def timestep_explorer(bits: str = "1011", weights=None, t: int | None = None):
         report.value = timestep_report_html(text.value, slider.value, weights)
         image.value = _png(lambda ax: rnn.draw_unrolled(len(x), upto=slider.value, xs=x, hs=hs, ax=ax),
                            figsize=(1.3 * len(x) + 1.5, 3.2))
+        # show the PNG at its own pixel width (stretched to the page it looks blurred)
+        image.layout.width = f"{int.from_bytes(image.value[16:20], 'big')}px"
 
     def new_bits(_=None):
         try:
