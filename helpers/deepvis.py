@@ -1,0 +1,377 @@
+"""DeepVis helpers: class visualisation lessons on top of :mod:`helpers.maximize`.
+
+Notebook 03 synthesises, for each output class, the input image that
+maximises the class score (Yosinski et al. 2015, "Understanding Neural
+Networks Through Deep Visualization", Deep Learning Workshop, ICML 2015).
+The engine (one compiled, batched gradient-ascent step with optional
+regularisers) is :func:`helpers.maximize.maximize_classes`; this module adds
+what the lesson needs around it:
+
+* :func:`class_gradients`: the gradient of the class score *before* the
+  softmax and of the probability *after* it, for the "why logits?" argument;
+* :data:`COMPARISON` and :func:`compare_regularizers`: no regularisation,
+  each regulariser alone, and the combination, on the same start images;
+* :data:`PAPER_RUNS` and :func:`paper_table`: the paper's Table 1 (its four
+  hyperparameter sets, named ``yosinski1..4`` in :data:`helpers.maximize.PRESETS`);
+* measures: :func:`highpass_energy_ratio` (share of Fourier energy at high
+  frequencies) and :func:`grey_fraction` (how sparse a clipped image is);
+  :func:`helpers.maximize.high_frequency_energy` is the other roughness measure;
+* :func:`find_class`: a class id from a typed name, for any model card;
+* :func:`seconds_per_step`: the measured cost of one ascent step.
+
+Used by notebook 03_deepvis and helpers.widgets.deepvis.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from . import maximize
+from .maximize import GREY, Regularizers
+
+__all__ = [
+    "COMPARISON",
+    "COMPARISON_NOTES",
+    "PAPER_RUNS",
+    "paper_table",
+    "class_gradients",
+    "compare_regularizers",
+    "comparison_figure",
+    "highpass_energy_ratio",
+    "grey_fraction",
+    "find_class",
+    "seconds_per_step",
+]
+
+#: The side-by-side comparison of notebook 03: label -> Regularizers.
+#: Strengths: the paper's values where one regulariser's value is clear from
+#: its Table 1 (blur width 1.0 every 4 steps, 20 % small-norm and 90 %
+#: small-contribution clipping), a decay of 0.05 per step (the paper's
+#: 1e-4 barely acts in 100 steps, its 0.3 leaves only the last few steps'
+#: gradients), jitter and total variation as the two common extras; the
+#: combination is all four of the paper's regularisers together.
+COMPARISON: dict[str, Regularizers] = {
+    "none": Regularizers(),
+    "L2 decay": Regularizers(l2_decay=0.05),
+    "blur": Regularizers(blur_sigma=1.0, blur_every=4),
+    "small-norm clip": Regularizers(norm_pct=20),
+    "small-contribution clip": Regularizers(contrib_pct=90),
+    "jitter": Regularizers(jitter=4),
+    "total variation": Regularizers(tv=0.5),
+    "combination": Regularizers(l2_decay=0.01, blur_sigma=1.0, blur_every=4, norm_pct=20, contrib_pct=50),
+}
+
+#: One sentence per row of :data:`COMPARISON`: what the regulariser does.
+COMPARISON_NOTES: dict[str, str] = {
+    "none": "plain gradient ascent: every pixel moves wherever the gradient says",
+    "L2 decay": "shrinks the image towards grey after each step, so no few extreme pixels dominate",
+    "blur": "a Gaussian blur every few steps removes the high spatial frequencies",
+    "small-norm clip": "pixels whose colour is closest to grey are set to grey: a sparse image",
+    "small-contribution clip": "pixels that add least to the score (|x * gradient|) are set to grey",
+    "jitter": "the image is shifted by a few random pixels before each step",
+    "total variation": "each step also lowers the differences between neighbouring pixels",
+    "combination": "decay, blur and both clippings together",
+}
+
+#: Yosinski et al. 2015, Table 1: the four hyperparameter sets (regularisers in
+#: :data:`helpers.maximize.PRESETS`), their iteration counts and learning-rate
+#: policies as published with the paper's code (deep-visualization-toolbox,
+#: doc/running-optimize-image.md). They were tuned for the Caffe reference
+#: network (AlexNet-like, 227 px, raw gradients); this course normalises the
+#: gradient and adapts steps and learning rate.
+PAPER_RUNS: dict[str, dict] = {
+    "yosinski1": {"iterations": 500, "learning_rate": "progress policy, at most 100"},
+    "yosinski2": {"iterations": 750, "learning_rate": "constant 100"},
+    "yosinski3": {"iterations": 1000, "learning_rate": "constant 100"},
+    "yosinski4": {"iterations": 1000, "learning_rate": "progress policy, at most 1e8"},
+}
+
+
+def paper_table() -> list[dict]:
+    """The paper's Table 1 as rows (for printing in notebook 03).
+
+    Returns:
+        list of dicts, one per preset ``yosinski1..4``, with keys ``preset``,
+        ``l2_decay``, ``blur_sigma``, ``blur_every``, ``norm_pct``,
+        ``contrib_pct`` (from :data:`helpers.maximize.PRESETS`),
+        ``iterations`` and ``learning_rate`` (from :data:`PAPER_RUNS`).
+    Used by: notebook 03.
+    """
+    rows = []
+    for name, run in PAPER_RUNS.items():
+        reg = maximize.PRESETS[name]
+        rows.append({"preset": name, "l2_decay": reg.l2_decay, "blur_sigma": reg.blur_sigma,
+                     "blur_every": reg.blur_every, "norm_pct": reg.norm_pct, "contrib_pct": reg.contrib_pct,
+                     **run})
+    return rows
+
+
+# ------------------------------------------------------------- gradients ----
+
+def _as_images(images) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3) floats in 0..255, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain NaN or infinite values; give finite pixel values in 0..255")
+    return x
+
+
+def class_gradients(model, images, classes, preprocess=None) -> dict:
+    """Gradients of the class score before and after the softmax, w.r.t. the pixels.
+
+    For image ``i`` and class ``c = classes[i]``, with scores ``y`` (before
+    the softmax, :func:`helpers.models.logits_model`) and probabilities
+    ``p = softmax(y)``:
+
+    * ``grad_logit``  = d y_c / d image,
+    * ``grad_prob``   = d p_c / d image = p_c * (d y_c - sum_j p_j d y_j),
+    * ``dprob_dlogits`` = d p_c / d y_j = p_c * (delta_cj - p_j): the weight
+      each class score gets in ``grad_prob``; it sums to 0 over j, so half of
+      the push goes into lowering the other classes' scores.
+
+    Args:
+        model: keras.Model whose output is softmax probabilities (any model
+            :func:`helpers.models.logits_model` accepts).
+        images: (N, H, W, 3) float32 0..255 (or one (H, W, 3) image).
+        classes: int (the same class for every image) or (N,) ints, one per image.
+        preprocess: applied to the images inside the tape (e.g. ``card.preprocess``).
+    Returns:
+        dict with ``logits`` (N, K), ``probs`` (N, K), ``grad_logit`` and
+        ``grad_prob`` (N, H, W, 3) float32, ``dprob_dlogits`` (N, K).
+    Used by: notebook 03 ("why the score before the softmax").
+    """
+    import tensorflow as tf
+
+    from .models import logits_model
+
+    x = _as_images(images)
+    scores_model = logits_model(model)
+    n_classes = int(scores_model.outputs[0].shape[-1])
+    classes = maximize._check_targets(classes, n_classes, "classes", f"model {model.name!r}")
+    if len(classes) == 1 and len(x) > 1:
+        classes = np.repeat(classes, len(x))
+    if len(classes) != len(x):
+        raise ValueError(f"give one class per image: {len(x)} images but {len(classes)} classes")
+    t = tf.constant(np.asarray(classes), tf.int32)
+    xt = tf.constant(x)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(xt)
+        seen = preprocess(xt) if preprocess is not None else xt
+        logits = scores_model(seen, training=False)
+        probs = tf.nn.softmax(logits)
+        y_c = tf.gather(logits, t, axis=1, batch_dims=1)
+        p_c = tf.gather(probs, t, axis=1, batch_dims=1)
+    grad_logit = tape.gradient(y_c, xt)
+    grad_prob = tape.gradient(p_c, xt)
+    del tape
+    logits, probs = logits.numpy(), probs.numpy()
+    onehot = np.eye(n_classes, dtype=np.float64)[np.asarray(classes)]
+    pc = probs[np.arange(len(x)), classes].astype(np.float64)
+    dprob = pc[:, None] * (onehot - probs.astype(np.float64))
+    return {"logits": logits, "probs": probs, "grad_logit": grad_logit.numpy(), "grad_prob": grad_prob.numpy(),
+            "dprob_dlogits": dprob}
+
+
+# ------------------------------------------------------------ comparison ----
+
+def compare_regularizers(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
+                         lr: float = 4.0, variants=None, progress: bool = True) -> dict:
+    """Class visualisation once per regulariser setting, all from the same start images.
+
+    Each setting runs all ``classes`` as one batch
+    (:func:`helpers.maximize.maximize_classes`), so differences between rows
+    come from the regularisers only.
+
+    Args:
+        model: keras.Model whose output is softmax probabilities.
+        classes: int or list of class indices.
+        steps, size, seed, preprocess, lr: as in :func:`helpers.maximize.visualize_classes`.
+        variants: dict label -> Regularizers or preset name (default :data:`COMPARISON`).
+        progress: one tqdm.auto bar over the settings.
+    Returns:
+        dict label -> :class:`helpers.maximize.AscentResult` (``.images``
+        (C, H, W, 3) float32 0..255, ``.final`` class scores, ...), in the
+        order of ``variants``.
+    Used by: notebook 03 (the side-by-side figure).
+    """
+    from tqdm.auto import tqdm
+
+    variants = COMPARISON if variants is None else variants
+    if not isinstance(variants, dict) or not variants:
+        raise TypeError(f"variants must be a non-empty dict label -> Regularizers or preset name, got {variants!r}")
+    out = {}
+    for label, reg in tqdm(list(variants.items()), desc="regularisers", disable=not progress, leave=False):
+        out[label] = maximize.maximize_classes(model, classes, steps=steps, size=size, seed=seed,
+                                               preprocess=preprocess, lr=lr, preset=reg, progress=False,
+                                               batch_size=None)
+    return out
+
+
+def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
+    """Draw the output of :func:`compare_regularizers`: one row per setting, one column per class.
+
+    Each row is labelled with its setting and, below, the mean roughness
+    (:func:`helpers.maximize.high_frequency_energy`) of its images.
+
+    Args:
+        results: dict label -> AscentResult (from :func:`compare_regularizers`).
+        titles: one column title per class (e.g. class names).
+        tile_inches: size of one image.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 03.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = list(results)
+    if not labels:
+        raise ValueError("results is empty: run compare_regularizers first")
+    n = len(results[labels[0]].images)
+    titles = list(titles)
+    if len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} classes")
+    fig, axes = plt.subplots(len(labels), n, figsize=(1.6 + n * tile_inches, len(labels) * tile_inches + 0.4),
+                             squeeze=False)
+    for r, label in enumerate(labels):
+        res = results[label]
+        shown = maximize.deprocess_images(res.images, dead=res.dead)
+        rough = float(np.mean(maximize.high_frequency_energy(res.images)))
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(shown[c], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(str(titles[c]), fontsize=9)
+        axes[r, 0].set_ylabel(f"{label}\nroughness {rough:.2f}", fontsize=8, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+# -------------------------------------------------------------- measures ----
+
+def highpass_energy_ratio(images, cutoff: float = 0.5) -> np.ndarray:
+    """Share of an image's Fourier energy at high spatial frequencies.
+
+    The image (grey levels: mean of the colour channels, minus its own mean)
+    is transformed with a 2-D FFT; a frequency (fy, fx) in cycles per pixel
+    counts as *high* when ``max(|fy|, |fx|) > cutoff * 0.5`` (0.5 = Nyquist).
+    White noise puts a share of about ``1 - cutoff**2`` there (0.75 for the
+    default), a smooth image almost nothing, a one-pixel checkerboard all of
+    its energy.
+
+    Args:
+        images: (N, H, W, 3) or (H, W, 3) floats or uint8.
+        cutoff: fraction of the Nyquist frequency, in (0, 1).
+    Returns:
+        (N,) float in [0, 1]; a constant image gives 0.
+    Used by: notebook 03 (regularised images hold less high-frequency energy).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    if not 0.0 < float(cutoff) < 1.0:
+        raise ValueError(f"cutoff must be between 0 and 1 (a fraction of the Nyquist frequency), got {cutoff!r}")
+    g = x.mean(axis=-1)
+    g = g - g.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(g, axes=(1, 2))) ** 2
+    fy = np.abs(np.fft.fftfreq(g.shape[1]))[:, None]
+    fx = np.abs(np.fft.fftfreq(g.shape[2]))[None, :]
+    high = np.maximum(fy, fx) > cutoff * 0.5
+    total = power.sum(axis=(1, 2))
+    return np.where(total > 1e-12, (power * high).sum(axis=(1, 2)) / np.where(total > 1e-12, total, 1.0), 0.0)
+
+
+def grey_fraction(images, tol: float = 0.5) -> np.ndarray:
+    """Share of pixels that are grey (all channels within ``tol`` of 127.5).
+
+    Args:
+        images: (N, H, W, 3) or (H, W, 3) float images 0..255 (before deprocessing).
+        tol: largest distance from grey that still counts as grey.
+    Returns:
+        (N,) float in [0, 1].
+    Used by: notebook 03 (clipping regularisers make sparse images).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    return (np.abs(x - GREY).max(axis=-1) <= tol).mean(axis=(1, 2))
+
+
+# ----------------------------------------------------------------- misc ----
+
+def find_class(card, name) -> int:
+    """The class id of a typed class name (or an index), for any model card.
+
+    VGG16 (1000 ImageNet classes) goes through :func:`helpers.imagenet.class_id`
+    (case, spaces, WordNet ids, and lecture names such as "billiard table");
+    other models match ``card.class_names`` (:meth:`ModelCard.class_id`).
+
+    Args:
+        card: a :class:`helpers.models.ModelCard` (or anything with
+            ``class_names`` and, for small models, ``class_id``).
+        name: str class name or int index.
+    Returns:
+        int class id.
+    Raises:
+        ValueError naming close matches for an unknown name or an index out of range.
+    Used by: notebook 03 and helpers.widgets.deepvis.
+    """
+    n = len(card.class_names)
+    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+        if not 0 <= int(name) < n:
+            raise ValueError(f"class index {int(name)} out of range: this model has {n} classes (0..{n - 1})")
+        return int(name)
+    if not isinstance(name, str):
+        raise TypeError(f"give a class name (str) or index (int), got {type(name).__name__}")
+    if n == 1000:
+        from . import imagenet
+
+        return imagenet.class_id(name)
+    if hasattr(card, "class_id"):
+        return int(card.class_id(name))
+    key = name.strip().lower().replace(" ", "_")
+    for i, c in enumerate(card.class_names):
+        if c.lower() == key:
+            return i
+    raise ValueError(f"{name!r} is not a class; classes: {', '.join(card.class_names)}")
+
+
+def seconds_per_step(model, classes, size=None, preprocess=None, preset="yosinski3", steps: int = 4,
+                     lr: float = 4.0) -> float:
+    """Measured wall time of one class-visualisation step, compilation excluded.
+
+    Runs :func:`helpers.maximize.maximize_classes` once for ``steps`` (this
+    also traces the compiled step: the warm-up) and then for ``2 * steps``,
+    and returns the difference divided by ``steps``: the fixed costs (start,
+    final scoring) cancel out, blur steps are counted at their share.
+
+    Args:
+        model, classes, size, preprocess, preset, lr: as in
+            :func:`helpers.maximize.visualize_classes`.
+        steps: extra steps timed (a multiple of the blur period is fairest).
+    Returns:
+        seconds per ascent step for the whole batch of classes (float).
+    Used by: notebook 03 (time estimate for the lecture classes on VGG16).
+    """
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    kw = dict(size=size, preprocess=preprocess, preset=preset, lr=lr, progress=False, batch_size=None)
+    maximize.maximize_classes(model, classes, steps=steps, **kw)  # warm-up: traces the step
+    start = time.perf_counter()
+    maximize.maximize_classes(model, classes, steps=steps, **kw)
+    short = time.perf_counter() - start
+    start = time.perf_counter()
+    maximize.maximize_classes(model, classes, steps=2 * steps, **kw)
+    long = time.perf_counter() - start
+    return max(long - short, 0.0) / steps
