@@ -657,7 +657,7 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     engine = get_engine(model, layer, "channel", preprocess, size=(h, w))
     init = initial_images(filters, (h, w), seed)
     result = _run_batched(engine, init, filters, batch_size, steps, progress, callback,
-                          f"{layer}: {len(filters)} filters", lr=lr, regs=reg, seed=seed,
+                          f"{layer}: {len(filters)} filter{'s' if len(filters) != 1 else ''}", lr=lr, regs=reg, seed=seed,
                           callback_every=callback_every)
     if result.dead.any():
         warnings.warn(
@@ -729,7 +729,8 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
     engine = get_engine(model, None, "logit", preprocess, size=(h, w))
     init = initial_images(classes, (h, w), seed)
     result = _run_batched(engine, init, classes, batch_size, steps, progress, callback,
-                          f"{len(classes)} classes", lr=lr, regs=reg, seed=seed, callback_every=callback_every)
+                          f"{len(classes)} class{'es' if len(classes) != 1 else ''}", lr=lr, regs=reg,
+                          seed=seed, callback_every=callback_every)
     if result.dead.any():
         warnings.warn(
             f"classes {result.targets[result.dead].tolist()} had a zero gradient at every step: drawn as plain grey.",
