@@ -37,7 +37,8 @@ lecture's classes need VGG16 (see section 6 for how long that takes).
 
 *Running time with ShapesNet on a 2-core CPU: about 30 s (measured under nbval: 31 s wall time on an
 otherwise idle machine, 42 s while other programs ran). With VGG16, add about 5 minutes (section 6).*"""),
-    code("""import time
+    code("""import helpers                      # first: it quietens TensorFlow's start-up notices
+import time
 import numpy as np
 import matplotlib.pyplot as plt
 import keras
@@ -294,5 +295,8 @@ nb.metadata = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+from exercise_cells import add_exercises  # noqa: E402  (tools/exercise_cells.py: the exercise section)
+
+add_exercises(nb, "03_deepvis")
 nbf.write(nb, OUT)
 print("wrote", OUT)
