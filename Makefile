@@ -21,6 +21,7 @@ help:
 	@echo "make slides           reveal.js slides of every notebook in build/slides/"
 	@echo "make timings          measure each notebook's wall time and memory into README.md"
 	@echo "make vgg16-memory     each notebook's peak memory with VGG16 (for sizing a hub)"
+	@echo "make solutions        run every notebook with the exercises' reference solutions filled in"
 	@echo "make e2e              every notebook in real JupyterLab + Chromium; screenshots in build/screenshots/"
 
 $(STAMP): pyproject.toml

@@ -154,7 +154,8 @@ EXERCISES["03"] = [
         `total_variation(img)` for an `(H, W, 3)` image: the sum, over all pixels and colours, of the
         absolute differences between each pixel and its neighbour below, plus its neighbour to the right
         (no wrap-around at the borders). The check compares it with `tf.image.total_variation`. Then
-        compare the total variation of an unregularised and a regularised class image.""", """
+        compare a plain and a regularised class image, e.g. `total_variation(plain.images[0])` and
+        `total_variation(final.images[0])` from sections 2 and 5.""", """
         def total_variation(img):
             \"\"\"img: (H, W, 3) -> float, sum of |vertical| + |horizontal| neighbour differences.\"\"\"
             return None   # your code here""", """
