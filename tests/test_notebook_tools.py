@@ -21,14 +21,14 @@ def test_course_pages_and_slides_from_a_tiny_notebook(tmp_path):
         nbformat.v4.new_markdown_cell("# Tiny lesson\nintro"),
         nbformat.v4.new_code_cell("x = 6 * 7\nprint('answer', x)"),
         nbformat.v4.new_markdown_cell("## Second part"),
-        nbformat.v4.new_code_cell("big = bytearray(200 * 2**20)  # 200 MB in the kernel"),
+        nbformat.v4.new_code_cell("import time\nbig = b'x' * (300 * 2**20)  # 300 MB written in the kernel\ntime.sleep(0.5)"),
     ])
     _write(src, "scratch.ipynb", [nbformat.v4.new_code_cell("1/0")])  # not numbered: not a lesson
     assert [os.path.basename(p) for p in notebooks.course_notebooks(str(src))] == ["01_tiny.ipynb"]
 
     nb, seconds, peak_mb = notebooks.execute(str(src / "01_tiny.ipynb"))
     assert nb.cells[1].outputs[0]["text"] == "answer 42\n"
-    assert seconds > 0 and peak_mb > 200  # the kernel's 200 MB buffer is seen
+    assert seconds > 0.5 and peak_mb > 300  # the kernel's 300 MB buffer is seen
 
     index = notebooks.build_course(str(src), str(tmp_path / "html"))
     html = open(index).read()
