@@ -210,17 +210,9 @@ def _fixed_size(model):
 
 
 def _check_images(images) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 3:
-        images = images[None]
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(
-            f"images must have shape (N, H, W, 3) (or one image (H, W, 3)), got {images.shape}; "
-            "load photos with helpers.images.load_image(path, size=card.input_size)."
-        )
-    if not np.all(np.isfinite(images)):
-        raise ValueError("images contain NaN or inf; give pixel values in 0..255.")
-    return images
+    from .images import as_batch
+
+    return as_batch(images)
 
 
 def get_activations(model, images, layers, preprocess=None, batch_size: int = 32) -> dict:

@@ -111,14 +111,9 @@ def paper_table() -> list[dict]:
 # ------------------------------------------------------------- gradients ----
 
 def _as_images(images) -> np.ndarray:
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3) floats in 0..255, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("images contain NaN or infinite values; give finite pixel values in 0..255")
-    return x
+    from .images import as_batch
+
+    return as_batch(images)
 
 
 def class_gradients(model, images, classes, preprocess=None) -> dict:

@@ -72,6 +72,7 @@ __all__ = [
     "load_image",
     "load_images",
     "to_batch",
+    "as_batch",
     "sample_image_paths",
     "SAMPLE_IMAGES_DIR",
 ]
@@ -199,6 +200,34 @@ def load_images(sources, size=None) -> np.ndarray:
         with _prefix_errors(f"sources[{i}]"):
             loaded.append(load_image(item, target))
     return _stack(loaded)
+
+
+def as_batch(images) -> np.ndarray:
+    """A light check for arrays already in memory: one image or a batch -> (N, H, W, 3) float32.
+
+    Unlike :func:`to_batch` it does not check the value range (gradient-ascent
+    images may leave 0..255), only the shape and that every value is finite.
+
+    Args:
+        images: array-like (N, H, W, 3) or one image (H, W, 3).
+    Returns:
+        (N, H, W, 3) float32 array (a view when no conversion is needed).
+    Raises:
+        ValueError naming the shape, or the presence of NaN / inf.
+    Used by: ModelCard.predict, helpers.activations, helpers.deepvis (notebooks 00-04).
+    """
+    x = np.asarray(images, dtype=np.float32)
+    given = x.shape
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(
+            f"images must have shape (N, H, W, 3) (or one image (H, W, 3)), got {given}; "
+            "load photos with helpers.images.load_image(path, size=card.input_size)."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain NaN or infinite values; give finite pixel values in 0..255.")
+    return x
 
 
 def to_batch(images_or_image) -> np.ndarray:

@@ -103,14 +103,9 @@ class ModelCard:
 
     def predict(self, images) -> np.ndarray:
         """Probabilities (N, classes) for images (N, H, W, 3) or one (H, W, 3) in 0..255."""
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim == 3:
-            images = images[None]
-        if images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(
-                f"predict expects images of shape (N, H, W, 3) or (H, W, 3), got {images.shape}; "
-                "load photos with helpers.images.load_image(path, size=card.input_size)."
-            )
+        from .images import as_batch
+
+        images = as_batch(images)
         if tuple(images.shape[1:3]) != tuple(self.input_size):
             raise ValueError(
                 f"{self.name} expects {self.input_size[0]}x{self.input_size[1]} images, got "

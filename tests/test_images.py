@@ -431,3 +431,19 @@ def print_matrix():
 if __name__ == "__main__":
     print_matrix()
     sys.exit(0)
+
+
+def test_as_batch_checks_shape_and_finiteness_only():
+    import numpy as np
+    import pytest
+
+    from helpers.images import as_batch
+
+    one = np.full((4, 5, 3), 300.0)  # out of 0..255 is allowed (ascent images)
+    assert as_batch(one).shape == (1, 4, 5, 3) and as_batch(one).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\(N, H, W, 3\).*\(4, 5, 4\)"):
+        as_batch(np.zeros((4, 5, 4)))
+    bad = np.zeros((2, 4, 5, 3))
+    bad[1, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        as_batch(bad)
