@@ -898,6 +898,16 @@ def saliency_heatmap(grads):
 
 # ------------------------------------------------------------- display ----
 
+def _check_heatmap(heatmap) -> np.ndarray:
+    """One (h, w) finite heatmap as float32, or a clear ValueError."""
+    hm = np.asarray(heatmap, dtype=np.float32)
+    if hm.ndim != 2:
+        raise ValueError(f"heatmap must be (h, w), got shape {hm.shape}; pick one map, e.g. heatmaps[0].")
+    if not np.all(np.isfinite(hm)):
+        raise ValueError("heatmap contains NaN or infinite values.")
+    return hm
+
+
 def overlay(image, heatmap, alpha: float = 0.4, cmap: str = "jet"):
     """Superimpose a heatmap on an image (the book's listing 5.44, without OpenCV).
 
@@ -921,11 +931,7 @@ def overlay(image, heatmap, alpha: float = 0.4, cmap: str = "jet"):
         img = np.repeat(img, 3, axis=-1)
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
-    hm = np.asarray(heatmap, dtype=np.float32)
-    if hm.ndim != 2:
-        raise ValueError(f"heatmap must be (h, w), got shape {hm.shape}; pick one map, e.g. heatmaps[0].")
-    if not np.all(np.isfinite(hm)):
-        raise ValueError("heatmap contains NaN or infinite values.")
+    hm = _check_heatmap(heatmap)
     hm = np.clip(resize_heatmap(hm, img.shape[:2]), 0.0, 1.0)
     try:
         colormap = matplotlib.colormaps[cmap]
@@ -1001,11 +1007,7 @@ def heatmap_box(heatmap, threshold: float = 0.15, size=None, connectivity: int =
         raise ValueError("connectivity must be 4 or 8.")
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold is a fraction of the max, in [0, 1]; got {threshold}.")
-    hm = np.asarray(heatmap, dtype=np.float32)
-    if hm.ndim != 2:
-        raise ValueError(f"heatmap must be (h, w), got shape {hm.shape}.")
-    if not np.all(np.isfinite(hm)):
-        raise ValueError("heatmap contains NaN or infinite values.")
+    hm = _check_heatmap(heatmap)
     if size is not None:
         hm = resize_heatmap(hm, size)
     peak = float(hm.max())
