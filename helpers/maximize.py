@@ -16,9 +16,11 @@ What makes it fast and safe (compare ``bench/bench_filters.py``):
   maximises target ``targets[i]``, picked with a tensor ``tf.gather`` - no
   Python int reaches the compiled step, so 64 filters are **one** trace, not
   64 (the classic book/keras-io loop retraces for every filter);
-* the step is a ``tf.function`` cached per model, layer, image shape and set
-  of active regularisers (their strengths are tensors: changing a value does
-  not retrace);
+* the steps run inside one ``tf.function`` loop (``tf.while_loop``), jitter
+  and blur included, called once per progress-bar update (about every 0.25 s)
+  rather than once per step; it is cached per model, layer, image shape and
+  set of active regularisers (their strengths, the jitter size, the seed and
+  blur widths up to sigma 1 are tensors: changing them does not retrace);
 * the sub-model stops at the layer that is needed (block1 never runs block5);
 * a filter that never fires (all-zero output, zero gradient) gives a plain
   grey image and a warning naming it - never NaN.
@@ -129,7 +131,8 @@ class Regularizers:
     @property
     def flags(self) -> tuple:
         """Which in-step regularisers are active (part of the compiled step's identity)."""
-        return (self.jitter > 0, self.l2_decay > 0, self.tv > 0, self.norm_pct > 0, self.contrib_pct > 0)
+        return (self.jitter > 0, self.l2_decay > 0, self.tv > 0, self.norm_pct > 0, self.contrib_pct > 0,
+                self.blur_every > 0)
 
     def describe(self) -> str:
         """Short text, e.g. ``"l2_decay=0.0001, blur 1.0 every 4"`` (``"none"`` if all off)."""
@@ -278,34 +281,61 @@ class AscentResult:
     seconds: float = 0.0
 
 
+#: Shortest blur kernel (taps). Kernels for sigma <= 1 are zero-padded to this
+#: length, so the presets' widths (0.5, 0.7, 1.0) share one compiled loop.
+_MIN_KERNEL = 7
+
+
 def _gaussian_kernel(sigma: float) -> np.ndarray:
+    """Normalised 1-D Gaussian of width ``sigma``, radius ceil(3 sigma), zero-padded to >= 7 taps."""
     radius = max(1, int(math.ceil(3.0 * sigma)))
     t = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (t / sigma) ** 2)
-    return (k / k.sum()).astype(np.float32)
+    k = k / k.sum()
+    pad = max(0, (_MIN_KERNEL - k.size) // 2)  # zero taps: the same blur (reflection is symmetric)
+    return np.pad(k, pad).astype(np.float32)
+
+
+def _blur_graph(x, k):
+    """Separable Gaussian blur of (B, H, W, 3) around grey with 1-D kernel k, reflect-padded."""
+    import tensorflow as tf
+
+    r = (tf.shape(k)[0] - 1) // 2
+    z = tf.pad(x - GREY, [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
+    kv = tf.tile(tf.reshape(k, [-1, 1, 1, 1]), [1, 1, 3, 1])
+    kh = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
+    z = tf.nn.depthwise_conv2d(z, kv, [1, 1, 1, 1], "VALID")
+    z = tf.nn.depthwise_conv2d(z, kh, [1, 1, 1, 1], "VALID")
+    return z + GREY
 
 
 _BLUR_FN = None
 
 
 def _blur(x, kernel):
-    """Separable Gaussian blur of (B, H, W, 3) around grey, reflect-padded (compiled once per kernel length)."""
+    """:func:`_blur_graph` as a stand-alone compiled function (the engine blurs inside its loop)."""
     global _BLUR_FN
     import tensorflow as tf
 
     if _BLUR_FN is None:
-        @tf.function
-        def blur(x, k):
-            r = (tf.shape(k)[0] - 1) // 2
-            z = tf.pad(x - GREY, [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
-            kv = tf.tile(tf.reshape(k, [-1, 1, 1, 1]), [1, 1, 3, 1])
-            kh = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, 3, 1])
-            z = tf.nn.depthwise_conv2d(z, kv, [1, 1, 1, 1], "VALID")
-            z = tf.nn.depthwise_conv2d(z, kh, [1, 1, 1, 1], "VALID")
-            return z + GREY
-
-        _BLUR_FN = blur
+        _BLUR_FN = tf.function(_blur_graph)
     return _BLUR_FN(x, tf.constant(kernel))
+
+
+def _tv_gradient(x):
+    """Gradient of ``tf.image.total_variation`` (summed over the batch) w.r.t. x, in closed form.
+
+    TV = sum |x[i+1] - x[i]| over rows and columns, so each difference d
+    adds sign(d) to the pixel after it and -sign(d) to the pixel before it.
+    (Letting a GradientTape differentiate the slices costs 4x more per step.)
+    """
+    import tensorflow as tf
+
+    sv = tf.sign(x[:, 1:] - x[:, :-1])
+    sh = tf.sign(x[:, :, 1:] - x[:, :, :-1])
+    none = [0, 0]
+    return (tf.pad(sv, [none, [1, 0], none, none]) - tf.pad(sv, [none, [0, 1], none, none])
+            + tf.pad(sh, [none, none, [1, 0], none]) - tf.pad(sh, [none, none, [0, 1], none]))
 
 
 def _rms(t):
@@ -327,13 +357,21 @@ def _grey_below_percentile(z, score, pct):
     return z * keep[..., None]
 
 
+#: Seconds of work per call of the compiled loop: the progress bar and the
+#: Python loop are visited this often (more often costs time, see bench/).
+_BLOCK_SECONDS = 0.25
+
+
 class AscentEngine:
     """Compiled gradient ascent on one (sub-)model with one objective.
 
     Obtain engines with :func:`get_engine` (cached); call :meth:`run`.
-    ``engine.step_function(flags)`` is the ``tf.function`` for a set of
-    active regularisers; ``.experimental_get_tracing_count()`` on it counts
-    its traces (tests check it is 1 for 64 filters).
+    :meth:`loop_function` is the ``tf.function`` :meth:`run` calls: it runs
+    any number of ascent steps, jitter and blur included, inside the graph
+    (one call per progress-bar update, not per step). :meth:`step_function`
+    is the same single step compiled on its own (the benchmark's floor).
+    ``.experimental_get_tracing_count()`` on either counts its traces (tests
+    check it is 1 for 64 filters).
     """
 
     def __init__(self, feature_model, objective, preprocess=None, name: str = ""):
@@ -347,15 +385,19 @@ class AscentEngine:
         self.preprocess = preprocess
         self.name = name
         self._steps: dict = {}
+        self._loops: dict = {}
+        self._pace: dict = {}  # (flags, shape) -> measured seconds per step
+        self._score_fn = None
 
     def _forward(self, x):
         seen = self.preprocess(x) if self.preprocess is not None else x
         return seen if self.feature_model is None else self.feature_model(seen, training=False)
 
-    def _build_step(self, flags):
+    def _step_body(self, flags):
+        """One ascent step as a plain function of tensors (compiled by the callers)."""
         import tensorflow as tf
 
-        jitter_on, decay_on, tv_on, norm_on, contrib_on = flags
+        jitter_on, decay_on, tv_on, norm_on, contrib_on = flags[:5]
         forward, objective = self._forward, self.objective
 
         def step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift):
@@ -368,10 +410,7 @@ class AscentEngine:
             grad_rms = _rms(grad)
             ascent = grad / (grad_rms + 1e-12)  # zero gradient stays zero: no NaN
             if tv_on:
-                with tf.GradientTape() as tv_tape:
-                    tv_tape.watch(x)
-                    tv_total = tf.reduce_sum(tf.image.total_variation(x))
-                tv_grad = tv_tape.gradient(tv_total, x)
+                tv_grad = _tv_gradient(x)
                 ascent = ascent - tv * tv_grad / (_rms(tv_grad) + 1e-12)
             z = x + lr * ascent - GREY
             if decay_on:
@@ -383,22 +422,82 @@ class AscentEngine:
             new_x = tf.clip_by_value(z + GREY, 0.0, 255.0)
             return new_x, score, tf.reshape(grad_rms, [-1])
 
-        return tf.function(step)
+        return step
 
     def step_function(self, flags=(False,) * 5):
-        """The compiled step for this set of active regularisers (see Regularizers.flags)."""
-        flags = tuple(bool(f) for f in flags)
+        """One compiled step for a set of active regularisers (see Regularizers.flags; blur is not in it).
+
+        ``step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift) -> (x, score, grad_rms)``.
+        """
+        flags = tuple(bool(f) for f in flags)[:5]
         if flags not in self._steps:
-            self._steps[flags] = self._build_step(flags)
+            import tensorflow as tf
+
+            self._steps[flags] = tf.function(self._step_body(flags))
         return self._steps[flags]
 
+    def loop_function(self, flags=(False,) * 6):
+        """The compiled loop :meth:`run` uses, for a set of active regularisers (Regularizers.flags).
+
+        ``loop(x, targets, start, count, seed, jitter, kernel, blur_every, lr,
+        decay, tv, norm_pct, contrib_pct) -> (x, scores (count, B), grad_rms
+        (count, B))`` runs steps ``start .. start+count-1``. Step ``i``'s
+        jitter shift depends only on ``(seed, i)`` and the blur follows steps
+        ``i`` with ``(i + 1) % blur_every == 0``, so how :meth:`run` cuts the
+        steps into calls does not change the result.
+        """
+        flags = tuple(bool(f) for f in flags) + (False,) * (6 - len(flags))
+        if flags not in self._loops:
+            self._loops[flags] = self._build_loop(flags)
+        return self._loops[flags]
+
+    def _build_loop(self, flags):
+        import tensorflow as tf
+
+        jitter_on, blur_on = flags[0], flags[5]
+        step = self._step_body(flags)
+
+        def loop(x, targets, start, count, seed, jitter, kernel, blur_every, lr, decay, tv, norm_pct,
+                 contrib_pct):
+            batch = tf.shape(x)[0]
+            scores = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
+            grads = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
+
+            def body(j, x, scores, grads):
+                i = start + j
+                if jitter_on:
+                    shift = tf.random.stateless_uniform([2], seed=tf.stack([seed, i]), minval=-jitter,
+                                                        maxval=jitter + 1, dtype=tf.int32)
+                else:
+                    shift = tf.zeros([2], tf.int32)
+                x, score, grad_rms = step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift)
+                if blur_on:
+                    x = tf.cond(tf.equal((i + 1) % blur_every, 0), lambda: _blur_graph(x, kernel), lambda: x)
+                return j + 1, x, scores.write(j, score), grads.write(j, grad_rms)
+
+            _, x, scores, grads = tf.while_loop(lambda j, *_: j < count, body,
+                                                (tf.constant(0), x, scores, grads))
+            empty = tf.zeros([0, batch])
+            return (x, tf.cond(count > 0, scores.stack, lambda: empty),
+                    tf.cond(count > 0, grads.stack, lambda: empty))
+
+        return tf.function(loop)
+
     def _score(self, x, targets):
-        return self.objective(self._forward(x), targets)
+        if self._score_fn is None:
+            import tensorflow as tf
+
+            self._score_fn = tf.function(lambda x, t: self.objective(self._forward(x), t))
+        return self._score_fn(x, targets)
 
     def run(self, init, targets, steps: int = 30, lr: float = 4.0, regs: Regularizers | None = None,
             seed: int = 0, progress: bool = True, callback=None, callback_every: int = 10,
             desc: str = "gradient ascent", bar=None) -> AscentResult:
         """Gradient ascent from ``init`` (B, H, W, 3) 0..255, image i maximising target ``targets[i]``.
+
+        The steps run inside the compiled loop in blocks of about a quarter
+        of a second (one block per progress-bar update), cut at the callback
+        steps; the result does not depend on the cutting.
 
         Args:
             init: (B, H, W, 3) float32 start images (see :func:`initial_images`).
@@ -407,7 +506,7 @@ class AscentEngine:
             lr: step length, as the RMS pixel change (0..255 scale) per step.
             regs: Regularizers (default none).
             seed: seeds the jitter shifts.
-            progress: show a tqdm.auto bar (refreshed every ~5% of the steps).
+            progress: show a tqdm.auto bar.
             callback: optional ``callback(step, images)`` called every
                 ``callback_every`` steps and at the end (live previews).
             desc: progress bar label.
@@ -422,41 +521,48 @@ class AscentEngine:
 
         regs = regs or Regularizers()
         steps = int(steps)
-        step_fn = self.step_function(regs.flags)
+        loop = self.loop_function(regs.flags)
         x = tf.convert_to_tensor(np.asarray(init, np.float32))
         t = tf.convert_to_tensor(np.asarray(targets, np.int32))
-        scalars = [tf.constant(float(v), tf.float32) for v in
-                   (lr, regs.l2_decay, regs.tv, regs.norm_pct, regs.contrib_pct)]
-        rng = np.random.default_rng(seed)
-        shifts = rng.integers(-regs.jitter, regs.jitter + 1, size=(steps, 2)) if regs.jitter else None
-        no_shift = tf.zeros([2], tf.int32)
-        kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else None
+        kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(_MIN_KERNEL, np.float32)
+        fixed = [tf.constant(int(seed) % 2**31, tf.int32), tf.constant(int(regs.jitter), tf.int32),
+                 tf.constant(kernel), tf.constant(max(1, int(regs.blur_every)), tf.int32)]
+        fixed += [tf.constant(float(v), tf.float32) for v in
+                  (lr, regs.l2_decay, regs.tv, regs.norm_pct, regs.contrib_pct)]
         own_bar = bar is None
         if own_bar:
             bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
-        every = max(1, steps // 20)
-        done = 0
+        every = max(1, int(callback_every)) if callback is not None else steps
         scores, grads = [], []
+        pace_key = (regs.flags, tuple(x.shape))
+        per_step = self._pace.get(pace_key)
+        done, block = 0, 1 if per_step is None else max(1, int(_BLOCK_SECONDS / per_step))
         start = time.perf_counter()
-        for i in range(steps):
-            shift = tf.constant(shifts[i], tf.int32) if shifts is not None else no_shift
-            x, score, grad_rms = step_fn(x, t, *scalars, shift)
-            scores.append(score)
-            grads.append(grad_rms)
-            if kernel is not None and (i + 1) % regs.blur_every == 0:
-                x = _blur(x, kernel)
-            if (i + 1) % every == 0 or i + 1 == steps:
-                bar.update((i + 1) - done)
-                done = i + 1
-            if callback is not None and ((i + 1) % max(1, callback_every) == 0 or i + 1 == steps):
-                callback(i + 1, x.numpy())
+        while done < steps:
+            count = min(block, steps - done, every - done % every)
+            began = time.perf_counter()
+            x, score, grad_rms = loop(x, t, tf.constant(done), tf.constant(count), *fixed)
+            scores.append(score.numpy())
+            grads.append(grad_rms.numpy())
+            took = time.perf_counter() - began
+            if per_step is None:
+                per_step = -1.0  # the first call may have traced: time the next one
+            else:
+                per_step = max(took / count, 1e-6)
+                self._pace[pace_key] = per_step
+                block = max(1, int(_BLOCK_SECONDS / per_step))
+            done += count
+            bar.update(count)
+            if callback is not None and (done % every == 0 or done == steps):
+                callback(done, x.numpy())
         final = self._score(x, t).numpy()
         seconds = time.perf_counter() - start
         if own_bar:
             bar.close()
-        history = tf.stack(scores).numpy() if scores else np.zeros((0, len(targets)), np.float32)
-        grad_hist = tf.stack(grads).numpy() if grads else np.zeros((0, len(targets)), np.float32)
-        dead = np.all(grad_hist == 0, axis=0) if steps else np.zeros(len(targets), bool)
+        b = len(targets)
+        history = np.concatenate(scores) if scores else np.zeros((0, b), np.float32)
+        grad_hist = np.concatenate(grads) if grads else np.zeros((0, b), np.float32)
+        dead = np.all(grad_hist == 0, axis=0) if steps else np.zeros(b, bool)
         return AscentResult(images=x.numpy(), history=history, final=final, dead=dead,
                             targets=np.asarray(targets), seconds=seconds)
 
@@ -605,14 +711,15 @@ def deprocess_images(images, dead=None, contrast: float = 0.15) -> np.ndarray:
     Returns:
         (B, H, W, 3) uint8.
     """
-    x = np.asarray(images, dtype=np.float64)
+    x = np.array(images, dtype=np.float32)  # a copy: the caller's array is not touched
     if x.ndim == 3:
         x = x[None]
-    x = x - x.mean(axis=(1, 2, 3), keepdims=True)
-    std = x.std(axis=(1, 2, 3), keepdims=True)
-    x = np.where(std > 1e-8, x / np.maximum(std, 1e-8), 0.0)
-    x = np.clip(0.5 + contrast * x, 0.0, 1.0)
-    out = np.round(x * 255.0).astype(np.uint8)
+    x -= x.mean(axis=(1, 2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
+    std = np.sqrt(np.mean(np.square(x), axis=(1, 2, 3), keepdims=True, dtype=np.float64)).astype(np.float32)
+    x *= np.float32(255.0 * contrast) / np.maximum(std, np.float32(1e-8))
+    x[np.broadcast_to(std <= 1e-8, x.shape)] = 0.0
+    x += np.float32(127.5)
+    out = np.rint(np.clip(x, 0.0, 255.0, out=x)).astype(np.uint8)
     if dead is not None:
         out[np.asarray(dead, bool)] = 128
     return out

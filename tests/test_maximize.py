@@ -167,9 +167,17 @@ def test_64_filters_compile_one_trace():
         maximize.visualize_filters(model, "conv", range(64), steps=2, progress=False, l2_decay=0.1)
         maximize.visualize_filters(model, "conv", range(64), steps=2, progress=False, l2_decay=0.2)
     engine = maximize.get_engine(model, "conv", "channel", None, size=(8, 8))
-    assert engine.step_function().experimental_get_tracing_count() == 1
+    assert engine.loop_function().experimental_get_tracing_count() == 1
     decay_flags = maximize.regularizers(l2_decay=0.1).flags
-    assert engine.step_function(decay_flags).experimental_get_tracing_count() == 1
+    assert engine.loop_function(decay_flags).experimental_get_tracing_count() == 1
+    # blur widths up to sigma 1 share one loop; jitter sizes and seeds are tensors too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sigma, jitter, seed in [(0.5, 1, 0), (0.7, 2, 1), (1.0, 1, 2)]:
+            maximize.visualize_filters(model, "conv", range(64), steps=5, progress=False, seed=seed,
+                                       blur_sigma=sigma, blur_every=2, jitter=jitter)
+    blur_flags = maximize.regularizers(blur_sigma=1.0, blur_every=2, jitter=1).flags
+    assert engine.loop_function(blur_flags).experimental_get_tracing_count() == 1
 
 
 def test_chunked_batches_equal_one_batch_and_share_one_trace():
@@ -180,7 +188,7 @@ def test_chunked_batches_equal_one_batch_and_share_one_trace():
         chunked = maximize.maximize_filters(model, "conv", range(50), steps=4, progress=False, batch_size=16)
         whole = maximize.maximize_filters(model, "conv", range(50), steps=4, progress=False, batch_size=None)
     # 50 filters in chunks of at most 16 -> 4 chunks of 13 (the last padded): one trace for the chunks
-    traces = maximize.get_engine(model, "conv", "channel", None, size=(8, 8)).step_function()
+    traces = maximize.get_engine(model, "conv", "channel", None, size=(8, 8)).loop_function()
     assert traces.experimental_get_tracing_count() == 2  # shape 13 (chunks) + shape 50 (whole)
     assert chunked.images.shape == whole.images.shape == (50, 8, 8, 3)
     assert chunked.history.shape == (4, 50) and chunked.targets.tolist() == list(range(50))
@@ -259,6 +267,39 @@ def test_blur_matches_a_numpy_gaussian():
     for i in range(2):
         np.testing.assert_allclose(got[i], _numpy_blur(x[i], 1.0), atol=1e-3)
     assert got.std() < 0.6 * x.std()
+
+
+def test_narrow_blur_is_padded_to_a_shared_length_without_changing_it():
+    x = np.random.default_rng(1).uniform(0, 255, (1, 9, 11, 3)).astype(np.float32)
+    kernel = maximize._gaussian_kernel(0.5)
+    assert kernel.size == 7 and abs(kernel.sum() - 1) < 1e-6  # radius 2, one zero tap each side
+    np.testing.assert_allclose(maximize._blur(tf.constant(x), kernel).numpy()[0], _numpy_blur(x[0], 0.5),
+                               atol=1e-3)
+
+
+def test_tv_gradient_matches_the_tape():
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.integers(0, 6, (2, 7, 5, 3)).astype(np.float32))  # ties: sign(0) = 0 both ways
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(tf.image.total_variation(x))
+    np.testing.assert_allclose(maximize._tv_gradient(x).numpy(), tape.gradient(total, x).numpy(), atol=1e-6)
+
+
+def test_result_does_not_depend_on_how_the_steps_are_cut():
+    # run() cuts the steps into compiled blocks by timing; jitter and blur follow the step index
+    model = conv_model(8, np.random.default_rng(3).normal(size=(3, 3, 3, 4)).astype(np.float32))
+    regs = maximize.regularizers("smooth", blur_every=3)
+    engine = maximize.get_engine(model, "conv", "channel", None, size=(8, 8))
+    init = maximize.initial_images([0, 1, 2, 3], (8, 8), seed=4)
+    one = engine.run(init, [0, 1, 2, 3], steps=11, regs=regs, seed=4, progress=False)
+    frames = []
+    cut = engine.run(init, [0, 1, 2, 3], steps=11, regs=regs, seed=4, progress=False,
+                     callback=lambda step, images: frames.append(step), callback_every=2)
+    assert frames == [2, 4, 6, 8, 10, 11]
+    np.testing.assert_allclose(cut.images, one.images, atol=1e-4)
+    np.testing.assert_allclose(cut.history, one.history, atol=1e-4)
+    assert one.history.shape == (11, 4)
 
 
 def test_percentile_clipping_matches_numpy():

@@ -85,5 +85,7 @@ Next: **01 · VGG16 activations** — what the layers of a convnet compute on an
 nb = nbf.v4.new_notebook(cells=cells, metadata={
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
     "language_info": {"name": "python"}})
-nbf.write(nb, "notebooks/00_start_here.ipynb")
+from exercise_cells import number_cells  # noqa: E402  (stable cell ids, tools/exercise_cells.py)
+
+nbf.write(number_cells(nb), "notebooks/00_start_here.ipynb")
 print("wrote notebooks/00_start_here.ipynb")

@@ -100,7 +100,7 @@ image_grid(maximize.deprocess_images(plain.images), ncols=6, tile_inches=1.5,
            titles=[f"{sn.class_names[c]} {p:.2f}" for c, p in zip(all_shapes, probs)])
 plt.show()
 engine = maximize.get_engine(sn.model, None, "logit")
-assert engine.step_function(maximize.PRESETS["none"].flags).experimental_get_tracing_count() == 1
+assert engine.loop_function(maximize.PRESETS["none"].flags).experimental_get_tracing_count() == 1
 assert (plain.final > plain.history[0] + 10).all() and np.isfinite(plain.images).all()"""),
     md("""Every class score rose a lot, and most images are classified as their class with probability
 near 1. But they look like nothing: fine stripes and colour noise, "fooling images". An image that

@@ -335,7 +335,19 @@ def add_exercises(nb, notebook_stem: str):
     """Append the exercise section of ``notebook_stem`` to notebook node ``nb`` (in place; also returned).
 
     Any earlier exercise section (cells tagged "exercise") is removed first,
-    so running a build script twice gives the same notebook.
+    so running a build script twice gives the same notebook; cell ids are
+    then numbered (see :func:`number_cells`) so a rebuild changes only the
+    cells whose text changed.
     """
     nb.cells = [c for c in nb.cells if not is_exercise_cell(c)] + exercise_cells(notebook_stem)
+    return number_cells(nb)
+
+
+def number_cells(nb):
+    """Give every cell of ``nb`` the id ``cell-000``, ``cell-001``, ... (in place; also returned).
+
+    nbformat makes random ids, so every rebuild would otherwise rewrite every cell's id.
+    """
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
     return nb
