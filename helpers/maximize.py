@@ -729,6 +729,26 @@ def deprocess_images(images, dead=None, contrast: float = 0.15) -> np.ndarray:
 
 # ------------------------------------------------------------------ filters ----
 
+def _check_int(value, name: str, minimum: int = 0) -> int:
+    """``value`` as an int >= minimum, or a TypeError / ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_run_args(steps, seed, lr, callback_every):
+    """Validate the arguments shared by the maximize_* functions (clear errors, not TensorFlow's)."""
+    _check_int(steps, "steps")
+    _check_int(seed, "seed")
+    _check_int(callback_every, "callback_every", 1)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lr must be a number, got {lr!r}")
+    if not (math.isfinite(float(lr)) and float(lr) > 0):
+        raise ValueError(f"lr (the RMS pixel change per step) must be a positive number, got {lr!r}")
+
+
 def _check_targets(values, count, what: str, where: str) -> np.ndarray:
     if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
         values = [values]
@@ -755,6 +775,7 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     Same arguments as :func:`visualize_filters`; returns the raw
     :class:`AscentResult` (float images, objective history, dead mask).
     """
+    _check_run_args(steps, seed, lr, callback_every)
     names = conv_layer_names(model)
     _, lay = find_layer(model, layer, valid=names)
     if names and layer not in names:
@@ -831,6 +852,7 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
     """
     from .models import logits_model
 
+    _check_run_args(steps, seed, lr, callback_every)
     n_classes = logits_model(model).outputs[0].shape[-1]
     classes = _check_targets(classes, n_classes, "classes", f"model {model.name!r}")
     h, w = _as_size(size, model, default=224)

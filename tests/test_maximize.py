@@ -220,6 +220,15 @@ def test_bad_filters_and_regularisers_are_named(edge_model):
         maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, preset="sharp")
     with pytest.raises(ValueError, match=r"unknown regulariser\(s\) \['blurr'\]"):
         maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, blurr=1)
+    for bad, error, words in [(dict(steps=-1), ValueError, "steps must be >= 0"),
+                              (dict(steps=2.5), TypeError, "steps must be an int"),
+                              (dict(seed=-1), ValueError, "seed must be >= 0"),
+                              (dict(seed=1.5), TypeError, "seed must be an int"),
+                              (dict(lr=0.0), ValueError, "lr .* positive"),
+                              (dict(lr=float("nan")), ValueError, "lr .* positive"),
+                              (dict(callback_every=0), ValueError, "callback_every must be >= 1")]:
+        with pytest.raises(error, match=words):
+            maximize.visualize_filters(edge_model, "conv", [0], progress=False, **{"steps": 1, **bad})
     with pytest.raises(ValueError, match="blur needs both"):
         maximize.regularizers(blur_sigma=1.0)
     with pytest.raises(ValueError, match="norm_pct"):
