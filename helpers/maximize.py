@@ -527,6 +527,12 @@ class AscentEngine:
         x = tf.convert_to_tensor(np.asarray(init, np.float32))
         t = tf.convert_to_tensor(np.asarray(targets, np.int32))
         kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(_MIN_KERNEL, np.float32)
+        radius, side = (kernel.size - 1) // 2, min(int(x.shape[1]), int(x.shape[2]))
+        if regs.blur_every and radius >= side:
+            raise ValueError(
+                f"blur_sigma={regs.blur_sigma:g} blurs {radius} pixels each way, too wide for "
+                f"{x.shape[1]}x{x.shape[2]} images: use blur_sigma <= {(side - 1) / 3:.2f} or larger images"
+            )
         fixed = [tf.constant(int(seed) % 2**31, tf.int32), tf.constant(int(regs.jitter), tf.int32),
                  tf.constant(kernel), tf.constant(max(1, int(regs.blur_every)), tf.int32)]
         fixed += [tf.constant(float(v), tf.float32) for v in
@@ -557,6 +563,8 @@ class AscentEngine:
             bar.update(count)
             if callback is not None and (done % every == 0 or done == steps):
                 callback(done, x.numpy())
+        if callback is not None and steps == 0:
+            callback(0, x.numpy())
         final = self._score(x, t).numpy()
         seconds = time.perf_counter() - start
         if own_bar:

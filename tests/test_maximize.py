@@ -229,6 +229,10 @@ def test_bad_filters_and_regularisers_are_named(edge_model):
                               (dict(callback_every=0), ValueError, "callback_every must be >= 1")]:
         with pytest.raises(error, match=words):
             maximize.visualize_filters(edge_model, "conv", [0], progress=False, **{"steps": 1, **bad})
+    with pytest.raises(ValueError, match=r"blur_sigma=3 blurs 9 pixels each way, too wide for 8x8 images: "
+                                         r"use blur_sigma <= 2.33"):
+        maximize.visualize_filters(edge_model, "conv", [0], steps=2, progress=False, size=8,
+                                   blur_sigma=3.0, blur_every=1)
     with pytest.raises(ValueError, match="blur needs both"):
         maximize.regularizers(blur_sigma=1.0)
     with pytest.raises(ValueError, match="norm_pct"):
