@@ -82,10 +82,6 @@ except ModelUnavailableError as err:
 
 Next: **01 · VGG16 activations** — what the layers of a convnet compute on an image."""),
 ]
-nb = nbf.v4.new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    "language_info": {"name": "python"}})
-from exercise_cells import number_cells  # noqa: E402  (stable cell ids, tools/exercise_cells.py)
+from exercise_cells import write_notebook  # noqa: E402  (tools/exercise_cells.py)
 
-nbf.write(number_cells(nb), "notebooks/00_start_here.ipynb")
-print("wrote notebooks/00_start_here.ipynb")
+write_notebook(cells, "00_start_here", exercises=False)

@@ -2,17 +2,11 @@
 
 Run: python tools/build_01_02_notebooks.py   (stores them without outputs)
 """
-import os
-
 import nbformat as nbf
 
-from exercise_cells import add_exercises  # tools/exercise_cells.py: the exercise section of each notebook
+from exercise_cells import write_notebook  # tools/exercise_cells.py: exercise section, ids, writing
 
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(os.path.dirname(HERE), "notebooks")
-META = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}}
 
 # --------------------------------------------------------------------- 01 ----
 
@@ -280,14 +274,6 @@ of a single filter."""),
 ]
 
 
-def write(cells, name):
-    nb = nbf.v4.new_notebook(cells=cells, metadata=META)
-    add_exercises(nb, name[:-len(".ipynb")])
-    path = os.path.join(OUT, name)
-    nbf.write(nb, path)
-    print("wrote", os.path.relpath(path))
-
-
 if __name__ == "__main__":
-    write(NB01, "01_vgg16_activations.ipynb")
-    write(NB02, "02_convnet_filters.ipynb")
+    write_notebook(NB01, "01_vgg16_activations")
+    write_notebook(NB02, "02_convnet_filters")

@@ -1,11 +1,7 @@
 """Writes notebooks/03_deepvis.ipynb (run: python tools/build_03_notebook.py; stored without outputs)."""
-import os
-
 import nbformat as nbf
 
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(os.path.dirname(HERE), "notebooks", "03_deepvis.ipynb")
 
 cells = [
     md(r"""# 03 · DeepVis: the image that best fires an output class
@@ -289,14 +285,6 @@ assert (explorer.result is not None) == explorer.auto_run      # ShapesNet: ran 
     code("""print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")"""),
 ]
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-from exercise_cells import add_exercises  # noqa: E402  (tools/exercise_cells.py: the exercise section)
+from exercise_cells import write_notebook  # noqa: E402  (tools/exercise_cells.py: exercises, ids, writing)
 
-add_exercises(nb, "03_deepvis")
-nbf.write(nb, OUT)
-print("wrote", OUT)
+write_notebook(cells, "03_deepvis")

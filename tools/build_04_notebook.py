@@ -1,6 +1,4 @@
 """Writes notebooks/04_gradcam.ipynb (run: python tools/build_04_notebook.py)."""
-import os
-
 import nbformat as nbf
 
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
@@ -267,15 +265,6 @@ assert len(explorer.controls["class_id"].options) == min(5, card.num_classes)"""
     code("""print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")"""),
 ]
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-from exercise_cells import add_exercises  # noqa: E402  (tools/exercise_cells.py: the exercise section)
+from exercise_cells import write_notebook  # noqa: E402  (tools/exercise_cells.py: exercises, ids, writing)
 
-add_exercises(nb, "04_gradcam")
-out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "04_gradcam.ipynb")
-nbf.write(nb, out)
-print("wrote", out)
+write_notebook(cells, "04_gradcam")

@@ -4,14 +4,10 @@ Run from the repository root:  .venv/bin/python tools/build_rnn_notebooks.py
 The notebooks are written without outputs or execution counts (nbformat v4,
 kernel "python3"). Edit the cells here, not in the .ipynb files.
 """
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from exercise_cells import write_notebook
 
-from exercise_cells import add_exercises
-
-ROOT = Path(__file__).resolve().parent.parent
 CHECK = "# NBVAL_CHECK_OUTPUT\n"
 
 
@@ -654,17 +650,6 @@ timestep_explorer("1011")
 ]
 
 
-def build(cells, path):
-    nb = new_notebook(cells=cells)
-    add_exercises(nb, path.stem)          # the exercise section (tools/exercise_cells.py)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.validate(nb)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
-    print("wrote", path.relative_to(ROOT))
-
-
 if __name__ == "__main__":
-    build(NB05, ROOT / "notebooks" / "05_rnn_motivation.ipynb")
-    build(NB06, ROOT / "notebooks" / "06_rnn_unrolling.ipynb")
+    write_notebook(NB05, "05_rnn_motivation")
+    write_notebook(NB06, "06_rnn_unrolling")

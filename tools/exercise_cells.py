@@ -2,10 +2,10 @@
 
 Each notebook's build script ends with
 
-    from exercise_cells import add_exercises
-    add_exercises(nb, "05_rnn_motivation")
+    from exercise_cells import write_notebook
+    write_notebook(cells, "05_rnn_motivation")
 
-which removes any earlier exercise section (cells whose metadata tags
+which (through :func:`add_exercises`) removes any earlier exercise section (cells whose metadata tags
 contain "exercise") and appends a fresh one: a heading, a code cell that
 imports ``helpers.exercises``, then per exercise a statement (markdown), a
 starter cell (``answer = None`` or a function stub returning None) and a
@@ -351,3 +351,28 @@ def number_cells(nb):
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
     return nb
+
+
+def write_notebook(cells, stem: str, exercises: bool = True) -> str:
+    """Write ``cells`` as ``notebooks/<stem>.ipynb``: Python 3 kernel, exercise section, numbered ids.
+
+    Args:
+        cells: list of nbformat cells (the lesson).
+        stem: file name without ``.ipynb``, e.g. ``"03_deepvis"``.
+        exercises: append the exercise section (notebook 00 has none).
+    Returns:
+        the path written.
+    """
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=list(cells), metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    if exercises:
+        add_exercises(nb, stem)
+    number_cells(nb)
+    nbformat.validate(nb)
+    path = os.path.join(ROOT, "notebooks", stem + ".ipynb")
+    nbformat.write(nb, path)
+    print("wrote", os.path.relpath(path, ROOT))
+    return path
