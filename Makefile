@@ -2,18 +2,25 @@
 # Every target creates the virtual environment in .venv first if needed and
 # reinstalls only when pyproject.toml changed.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3 || command -v python)
+# The Pythons TensorFlow 2.21 and the pins support, newest first. The first one
+# that runs is used (a pyenv shim that names an inactive version does not run);
+# `make PYTHON=/path/to/python3.12 lab` chooses another.
+SUPPORTED := 3.13 3.12 3.11
+PYTHON ?= $(shell for c in $(foreach v,$(SUPPORTED),python$(v)) python3 python; do \
+	  $$c -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$c; break; }; \
+	done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests and CI never touch the network: they run on the bundled ShapesNet.
 TEST_ENV := COURSE_MODEL=shapesnet
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks shapesnet bench course slides timings vgg16-memory clean e2e solutions
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
 	@echo "make test             unit tests + every notebook under nbval (offline, ShapesNet)"
+	@echo "make sync             after editing a notebook's .ipynb or .md outside JupyterLab: update the other, strip outputs"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make shapesnet        retrain the bundled ShapesNet model (<= 10 min on a CPU)"
 	@echo "make bench            benchmarks against the classic implementations"
@@ -25,7 +32,12 @@ help:
 	@echo "make e2e              every notebook in real JupyterLab + Chromium; screenshots in build/screenshots/"
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "No supported Python found: the course needs Python 3.11, 3.12 or 3.13" \
+	  "(TensorFlow 2.21 has no wheels for others). Install one, or name it: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else \
+	  f"$(PYTHON) is Python {v[0]}.{v[1]}; the course needs Python 3.11, 3.12 or 3.13 (TensorFlow 2.21 has no wheels for others).")'
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
+	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
@@ -38,8 +50,10 @@ lab: $(STAMP)
 
 test: $(STAMP) check-notebooks unit notebooks
 
+# Notebooks are stored without outputs (nbstripout --verify changes nothing).
 check-notebooks: $(STAMP)
-	$(BIN)/python -m helpers.notebooks check notebooks
+	@$(BIN)/nbstripout --keep-id --verify notebooks/*.ipynb || \
+	  { echo "Notebooks must be stored without outputs: run make clean-notebooks (or make sync) and commit again."; exit 1; }
 
 unit: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest -q tests
@@ -50,6 +64,14 @@ notebooks: $(STAMP)
 clean-notebooks: $(STAMP)
 	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
 
+# Each notebook is a pair (notebooks/jupytext.toml): NN_name.ipynb and its MyST
+# text NN_name.md. JupyterLab saves both; after editing one elsewhere, this
+# rewrites the other from the one changed last (cell ids kept), then strips outputs.
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
+	$(BIN)/python tools/notebook_sources.py check
+
 shapesnet: $(STAMP)
 	$(BIN)/python -m helpers.shapes train
 
@@ -57,16 +79,16 @@ bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 course: $(STAMP)
-	$(BIN)/python -m helpers.notebooks course
+	$(BIN)/python tools/course.py course
 
 slides: $(STAMP)
-	$(BIN)/python -m helpers.notebooks slides
+	$(BIN)/python tools/course.py slides
 
 timings: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m helpers.notebooks timings
+	$(TEST_ENV) $(BIN)/python tools/course.py timings
 
 vgg16-memory: $(STAMP)
-	$(BIN)/python -m helpers.notebooks vgg16-memory
+	$(BIN)/python tools/course.py vgg16-memory
 
 clean:
 	rm -rf build

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 

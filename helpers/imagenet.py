@@ -130,7 +130,7 @@ def decode_predictions(preds, top: int = 5) -> list[list[tuple[str, str, float]]
             and what to do), holds NaN/inf, or ``top`` is out of range.
         TypeError: non-numeric ``preds`` or non-integer ``top``.
 
-    Used by 00_start_here, 01_vgg16_activations and 04_gradcam.
+    Used by 00_start_here (the book's listing 5.41 call, offline).
     """
     if isinstance(top, bool) or not isinstance(top, numbers.Integral):
         raise TypeError(f"top must be an int between 1 and {NUM_CLASSES}; got {top!r}.")

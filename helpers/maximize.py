@@ -309,19 +309,6 @@ def _blur_graph(x, k):
     return z + GREY
 
 
-_BLUR_FN = None
-
-
-def _blur(x, kernel):
-    """:func:`_blur_graph` as a stand-alone compiled function (the engine blurs inside its loop)."""
-    global _BLUR_FN
-    import tensorflow as tf
-
-    if _BLUR_FN is None:
-        _BLUR_FN = tf.function(_blur_graph)
-    return _BLUR_FN(x, tf.constant(kernel))
-
-
 def _tv_gradient(x):
     """Gradient of ``tf.image.total_variation`` (summed over the batch) w.r.t. x, in closed form.
 

@@ -1,7 +1,8 @@
 """`make solutions`: run every lesson notebook with the reference solutions filled in.
 
 For each notebook 01-06 that exists, the starter cell of every exercise
-(found by its metadata, see tools/exercise_cells.py) is replaced - in memory
+(found by its metadata: ``tags`` holds "exercise" and
+``exercise == {"name": ..., "role": "starter"}``) is replaced - in memory
 only, the files are not touched - by the source of the reference solution
 from solutions/exNN.py (plus, for value exercises, the line that sets
 ``answer``). The notebook is executed from top to bottom with nbclient
@@ -28,13 +29,24 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
 sys.path.insert(0, ROOT)
 
-from exercise_cells import EXERCISES, exercises_for, is_exercise_cell  # noqa: E402
+from helpers.exercises import EXERCISES, units  # noqa: E402
+
+#: the notebook prefixes that have exercises ("01" ... "06")
+NOTEBOOKS_WITH_EXERCISES = sorted({notebook for _, notebook in EXERCISES.values()})
+
+
+def is_exercise_cell(cell) -> bool:
+    """True for the cells of a notebook's exercise section (tagged "exercise")."""
+    return "exercise" in cell.get("metadata", {}).get("tags", [])
+
+
+def exercises_for(key: str) -> list:
+    """The exercise units of notebook ``key`` ("05" or "05_rnn_motivation.ipynb"), in order."""
+    return [u for u in units().values() if u.notebook == os.path.basename(key)[:2]]
 
 MARK = "@@exercise-results@@"
-FALLBACK_SETUP = "import numpy as np\nimport helpers.models\ncard = helpers.models.load_model()\nmodel = card.model"
 
 
 def load_solutions(key: str):
@@ -48,13 +60,13 @@ def load_solutions(key: str):
     return module
 
 
-def solution_source(module, spec: dict) -> str:
-    """The code that replaces an exercise's starter cell: the solution function, then the `solve` line."""
-    fn = getattr(module, spec["name"], None)
+def solution_source(module, unit) -> str:
+    """The code that replaces an exercise's starter cell: the solution function, then the unit's `solve` line."""
+    fn = getattr(module, unit.name, None)
     if fn is None:
-        raise AttributeError(f"{module.__file__} has no function {spec['name']!r}")
+        raise AttributeError(f"{module.__file__} has no function {unit.name!r}")
     code = inspect.getsource(fn).rstrip("\n")
-    return code + ("\n\n" + spec["solve"] if spec["solve"] else "")
+    return code + ("\n\n" + unit.solve if unit.solve else "")
 
 
 def with_solutions(nb, key: str, quick: bool = False):
@@ -69,9 +81,9 @@ def with_solutions(nb, key: str, quick: bool = False):
     import nbformat
 
     nb = copy.deepcopy(nb)
-    specs = {s["name"]: s for s in exercises_for(key)}
+    specs = {u.name: u for u in exercises_for(key)}
     if not any(is_exercise_cell(c) for c in nb.cells):
-        raise ValueError("the notebook has no exercise section (add_exercises was not called by its build script)")
+        raise ValueError("the notebook has no exercise section (no cell tagged 'exercise')")
     if quick:
         setup = next((c for c in nb.cells if c.cell_type == "code"), None)
         nb.cells = ([setup] if setup is not None else []) + [c for c in nb.cells if is_exercise_cell(c)]
@@ -84,7 +96,8 @@ def with_solutions(nb, key: str, quick: bool = False):
             seen.append(info["name"])
     missing = set(specs) - set(seen)
     if missing:
-        raise ValueError(f"exercise cells missing from the notebook: {sorted(missing)} (rebuild it)")
+        raise ValueError(f"exercise cells missing from the notebook: {sorted(missing)} "
+                         "(a starter cell tagged 'exercise' with metadata exercise.role 'starter')")
     nb.cells.append(nbformat.v4.new_code_cell(
         f"import json as _json\nfrom helpers import exercises as _ex\nprint({MARK!r}, _json.dumps(_ex.results()))"))
     return nb, seen
@@ -121,7 +134,7 @@ def run(path: str, quick: bool = False, timeout: int = 600) -> tuple[bool, float
 
 def notebooks(selection) -> list[str]:
     paths = sorted(p for p in glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb"))
-                   if os.path.basename(p)[:2] in EXERCISES)
+                   if os.path.basename(p)[:2] in NOTEBOOKS_WITH_EXERCISES)
     if selection:
         paths = [p for p in paths if os.path.basename(p)[:2] in selection or os.path.basename(p) in selection]
     return paths
@@ -135,7 +148,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_MODEL", "shapesnet")
     paths = notebooks(args.notebooks)
-    absent = sorted(set(EXERCISES) - {os.path.basename(p)[:2] for p in paths})
+    absent = sorted(set(NOTEBOOKS_WITH_EXERCISES) - {os.path.basename(p)[:2] for p in paths})
     if not args.notebooks and absent:
         print(f"(no notebook yet for {', '.join(absent)}: skipped)")
     failed = 0

@@ -1,59 +1,29 @@
-"""Notebook chores: hygiene, executing, rendering for lecturers, timings.
+"""Course chores for maintainers and lecturers: executing, rendering, timings.
 
-Commands (the Makefile calls them):
+Maintainer tooling, not part of the student package ``helpers``. Commands
+(the Makefile calls them; ``make check-notebooks`` uses nbstripout for the
+notebooks' hygiene):
 
-* ``python -m helpers.notebooks check [FOLDER]`` lists every notebook stored
-  with outputs or execution counts and exits with status 1 (``make test``);
-  ``make clean-notebooks`` strips them with nbstripout.
-* ``python -m helpers.notebooks course`` executes every notebook (nbclient)
+* ``python tools/course.py course`` executes every notebook (nbclient)
   and writes HTML to ``build/html/`` with an index page in lecture order.
-* ``python -m helpers.notebooks slides`` writes reveal.js slides of each
+* ``python tools/course.py slides`` writes reveal.js slides of each
   executed notebook to ``build/slides/`` (each ``#``/``##`` heading starts a
   slide).
-* ``python -m helpers.notebooks timings`` executes every notebook, measures
+* ``python tools/course.py timings`` executes every notebook, measures
   wall time and the kernel's peak memory, and writes the table into README.md.
-* ``python -m helpers.notebooks vgg16-memory`` does the same with VGG16's
+* ``python tools/course.py vgg16-memory`` does the same with VGG16's
   architecture (random weights, offline) to size a JupyterHub.
 """
 from __future__ import annotations
 
 import glob
-import json
 import os
 import sys
 
-__all__ = ["dirty_cells", "check", "execute", "build_course", "build_slides", "timings", "vgg16_memory"]
+__all__ = ["course_notebooks", "execute", "build_course", "build_slides", "timings", "vgg16_memory"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
-
-
-def dirty_cells(path: str) -> list[int]:
-    """Indices of the cells of notebook ``path`` that have outputs or an execution count."""
-    with open(path, encoding="utf-8") as fh:
-        try:
-            nb = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid notebook JSON: {exc}") from None
-    bad = []
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
-            bad.append(i)
-    return bad
-
-
-def check(folder: str = "notebooks") -> int:
-    """Print the notebooks in ``folder`` stored with outputs; return 1 if any, else 0."""
-    paths = sorted(glob.glob(os.path.join(folder, "*.ipynb")))
-    dirty = {p: dirty_cells(p) for p in paths}
-    dirty = {p: cells for p, cells in dirty.items() if cells}
-    for p, cells in dirty.items():
-        print(f"{p}: outputs or execution counts in cells {cells}")
-    if dirty:
-        print("Notebooks must be stored without outputs: run `make clean-notebooks` and commit again.")
-        return 1
-    print(f"{len(paths)} notebooks, all stored without outputs.")
-    return 0
 
 
 def course_notebooks(folder: str = NOTEBOOKS) -> list[str]:
@@ -246,13 +216,11 @@ def vgg16_memory(folder: str = NOTEBOOKS, readme: str = os.path.join(ROOT, "READ
 def main(argv=None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python tools/course.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "course", "slides", "timings", "vgg16-memory"])
+    parser.add_argument("command", choices=["course", "slides", "timings", "vgg16-memory"])
     parser.add_argument("folder", nargs="?", default=NOTEBOOKS)
     args = parser.parse_args(argv)
-    if args.command == "check":
-        return check(args.folder)
     commands = {"course": build_course, "slides": build_slides, "timings": timings, "vgg16-memory": vgg16_memory}
     commands[args.command](args.folder)
     return 0

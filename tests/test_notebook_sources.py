@@ -1,0 +1,112 @@
+"""Every notebook's .ipynb and its paired MyST text file agree (tools/notebook_sources.py).
+
+The drift check is what stops an edit from being lost: a lecturer who edits
+one file outside JupyterLab gets a failing `make test` that names the
+notebook and the first differing cell, and `make sync` mends it.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import notebook_sources  # noqa: E402
+
+PAIRS, PROBLEMS = notebook_sources.pairs()
+
+
+def test_every_notebook_has_its_text_file_and_the_pairing_is_configured():
+    assert PROBLEMS == [], "\n".join(PROBLEMS)
+    assert len(PAIRS) >= 7
+    with open(os.path.join(ROOT, "notebooks", "jupytext.toml")) as fh:
+        assert 'formats = "ipynb,md:myst"' in fh.read()
+
+
+def test_no_notebook_is_generated_from_python_strings_any_more():
+    left = [p for p in os.listdir(os.path.join(ROOT, "tools")) if p.startswith("build_") or p == "exercise_cells.py"]
+    assert left == [], f"the notebooks are their own source now; remove {left}"
+
+
+@pytest.mark.parametrize("ipynb,md", PAIRS, ids=[os.path.basename(a) for a, _ in PAIRS])
+def test_the_notebook_equals_its_text_file(ipynb, md):
+    assert notebook_sources.difference(ipynb, md) is None, notebook_sources.difference(ipynb, md)
+
+
+def _pair(tmp_path):
+    """A copy of notebook 05's pair in tmp_path (the real files are never touched)."""
+    src = next(p for p in PAIRS if os.path.basename(p[0]).startswith("05_"))
+    dst = [str(tmp_path / os.path.basename(p)) for p in src]
+    for a, b in zip(src, dst):
+        shutil.copyfile(a, b)
+    return dst
+
+
+def _markdown_index(ipynb):
+    with open(ipynb, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    i = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown" and i > 0)
+    return nb, i
+
+
+def test_an_edit_to_the_ipynb_alone_is_reported_with_the_notebook_and_the_cell(tmp_path):
+    ipynb, md = _pair(tmp_path)
+    assert notebook_sources.difference(ipynb, md) is None
+    nb, i = _markdown_index(ipynb)
+    nb["cells"][i]["source"] = ["A lecturer's new sentence.\n"] + nb["cells"][i]["source"]
+    with open(ipynb, "w", encoding="utf-8") as fh:
+        json.dump(nb, fh, indent=1, ensure_ascii=False)
+    message = notebook_sources.difference(ipynb, md)
+    assert message is not None
+    assert "05_rnn_motivation.ipynb" in message and "05_rnn_motivation.md" in message
+    assert f"cell {i + 1} (id {nb['cells'][i]['id']}, markdown), line 1" in message
+    assert "A lecturer's new sentence." in message and "make sync" in message
+
+
+def test_an_edit_to_the_text_file_alone_is_reported_and_a_new_cell_is_counted(tmp_path):
+    ipynb, md = _pair(tmp_path)
+    text = open(md, encoding="utf-8").read()
+    with open(md, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("## 1.", "## 1. (edited)", 1))
+    message = notebook_sources.difference(ipynb, md)
+    assert message is not None and "(edited)" in message and "the .md has" in message
+    with open(md, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n+++\n\nOne more paragraph, as a new cell.\n")
+    message = notebook_sources.difference(ipynb, md)
+    assert "the .md has 1 more cell(s)" in message and "One more paragraph" in message
+
+
+def test_a_missing_partner_is_reported(tmp_path):
+    ipynb, md = _pair(tmp_path)
+    os.remove(md)
+    found, problems = notebook_sources.pairs(str(tmp_path))
+    assert found == [] and len(problems) == 1 and "has no paired text file" in problems[0]
+
+
+@pytest.mark.parametrize("edited", [".md", ".ipynb"])
+def test_make_sync_copies_the_edited_file_into_the_other_and_keeps_every_cell_id(tmp_path, edited):
+    """The command `make sync` runs (jupytext --sync with notebooks/jupytext.toml), on a copy."""
+    ipynb, md = _pair(tmp_path)
+    shutil.copyfile(os.path.join(ROOT, "notebooks", "jupytext.toml"), tmp_path / "jupytext.toml")
+    before = [c["id"] for c in json.load(open(ipynb, encoding="utf-8"))["cells"]]
+    if edited == ".md":
+        text = open(md, encoding="utf-8").read()
+        with open(md, "w", encoding="utf-8") as fh:
+            fh.write(text.replace("## 1.", "## 1. (edited)", 1))
+    else:
+        nb, i = _markdown_index(ipynb)
+        nb["cells"][i]["source"] = ["## 1. (edited)" + nb["cells"][i]["source"][0][len("## 1."):]] + nb["cells"][i]["source"][1:]
+        with open(ipynb, "w", encoding="utf-8") as fh:
+            json.dump(nb, fh, indent=1, ensure_ascii=False)
+    other = ipynb if edited == ".md" else md
+    os.utime(other, (1e9, 1e9))          # the edited file is the newer one, as after a real edit
+    assert notebook_sources.difference(ipynb, md) is not None
+    done = subprocess.run([sys.executable, "-m", "jupytext", "--sync", ipynb], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert notebook_sources.difference(ipynb, md) is None
+    after = json.load(open(ipynb, encoding="utf-8"))["cells"]
+    assert [c["id"] for c in after] == before
+    assert any("## 1. (edited)" in "".join(c["source"]) for c in after)

@@ -1,0 +1,135 @@
+"""Each notebook's two files - the stored ``.ipynb`` and its paired MyST Markdown text - must agree.
+
+The pairing is configured once in ``notebooks/jupytext.toml``: saving a
+notebook in JupyterLab (with jupytext, installed by ``make lab``) writes both
+files. Someone who edits one of them outside JupyterLab (a text editor, a
+merge, a script) runs ``make sync``: jupytext then takes the file changed
+last and rewrites the other from it, keeping the cell ids of the ``.ipynb``.
+
+    python tools/notebook_sources.py check     # exit status 1 and the first difference of each pair
+
+``make test`` runs the same check through ``tests/test_notebook_sources.py``.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
+TEXT_FORMAT = "md:myst"
+FIX = "run `make sync` (it keeps the file you changed last and rewrites the other from it)"
+
+
+def pairs(folder: str = NOTEBOOKS) -> tuple[list[tuple[str, str]], list[str]]:
+    """The numbered notebooks of ``folder`` and their text files.
+
+    Returns:
+        (pairs, problems): pairs is a list of (ipynb path, md path) in lecture
+        order for the notebooks that have both files; problems lists, as
+        sentences, every notebook without its text file and every text file
+        without its notebook.
+    """
+    stems = sorted({os.path.splitext(os.path.basename(p))[0]
+                    for p in glob.glob(os.path.join(folder, "[0-9][0-9]_*.ipynb"))
+                    + glob.glob(os.path.join(folder, "[0-9][0-9]_*.md"))})
+    found, problems = [], []
+    for stem in stems:
+        ipynb, md = (os.path.join(folder, stem + ext) for ext in (".ipynb", ".md"))
+        if os.path.isfile(ipynb) and os.path.isfile(md):
+            found.append((ipynb, md))
+        elif os.path.isfile(ipynb):
+            problems.append(f"{_rel(ipynb)} has no paired text file {_rel(md)}: {FIX}.")
+        else:
+            problems.append(f"{_rel(md)} has no notebook {_rel(ipynb)}: {FIX}.")
+    return found, problems
+
+
+def _rel(path: str) -> str:
+    return os.path.relpath(path, ROOT) if os.path.abspath(path).startswith(ROOT + os.sep) else path
+
+
+def _first_line_difference(a: str, b: str) -> tuple[int, str, str]:
+    la, lb = a.splitlines(), b.splitlines()
+    for i in range(max(len(la), len(lb))):
+        x = la[i] if i < len(la) else "(nothing)"
+        y = lb[i] if i < len(lb) else "(nothing)"
+        if x != y:
+            return i + 1, x, y
+    return 1, a, b
+
+
+def _short(text: str, n: int = 90) -> str:
+    text = text.strip() or "(empty line)"
+    return repr(text if len(text) <= n else text[: n - 3] + "...")
+
+
+def difference(ipynb: str, md: str) -> str | None:
+    """The first difference between a notebook and its text file, as a sentence; None if they agree.
+
+    The ``.ipynb`` is read as jupytext would write it to text (so outputs,
+    execution counts and cell ids, which the text file does not hold, are
+    ignored); then cell types, sources and cell metadata are compared in
+    order, then the header (kernel, jupytext version).
+
+    Args:
+        ipynb, md: the two file paths.
+    Returns:
+        None, or e.g. "notebooks/01_x.ipynb and notebooks/01_x.md differ at
+        cell 5 (id cell-004, markdown), line 2: ... ; run `make sync` ...".
+    """
+    import jupytext
+    import nbformat
+
+    try:
+        nb = nbformat.read(ipynb, as_version=4)
+    except Exception as exc:  # a broken JSON file after a bad merge, say
+        return f"{_rel(ipynb)} cannot be read as a notebook ({type(exc).__name__}: {exc})."
+    as_text = jupytext.writes(nb, fmt=TEXT_FORMAT)
+    with open(md, encoding="utf-8") as fh:
+        text = fh.read()
+    if as_text == text:
+        return None
+    mine, theirs = jupytext.reads(as_text, fmt=TEXT_FORMAT).cells, jupytext.reads(text, fmt=TEXT_FORMAT).cells
+    where = f"{_rel(ipynb)} and {_rel(md)} differ"
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        cell = f"cell {i + 1} (id {nb.cells[i].get('id', '?')}, {a.cell_type})"
+        if a.cell_type != b.cell_type:
+            return (f"{where} at {cell}: a {a.cell_type} cell in the .ipynb, a {b.cell_type} cell in the .md; {FIX}.")
+        if a.source != b.source:
+            line, x, y = _first_line_difference(a.source, b.source)
+            return (f"{where} at {cell}, line {line}: the .ipynb has {_short(x)}, the .md has {_short(y)}; {FIX}.")
+        if dict(a.metadata) != dict(b.metadata):
+            return (f"{where} at {cell}: cell metadata {dict(a.metadata)} in the .ipynb, {dict(b.metadata)} "
+                    f"in the .md; {FIX}.")
+    if len(mine) != len(theirs):
+        longer, extra = (".ipynb", mine) if len(mine) > len(theirs) else (".md", theirs)
+        n = min(len(mine), len(theirs))
+        return (f"{where}: the {longer} has {len(extra) - n} more cell(s), from cell {n + 1} "
+                f"({extra[n].cell_type}: {_short(extra[n].source.splitlines()[0] if extra[n].source else '')}); {FIX}.")
+    line, x, y = _first_line_difference(as_text, text)
+    return f"{where} in the text file's header or spacing, line {line}: {_short(x)} vs {_short(y)}; {FIX}."
+
+
+def check(folder: str = NOTEBOOKS) -> list[str]:
+    """Every problem of the notebooks in ``folder``: missing partners, then the first difference of each pair."""
+    found, problems = pairs(folder)
+    return problems + [d for d in (difference(a, b) for a, b in found) if d]
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] != ["check"]:
+        print(__doc__)
+        return 2
+    problems = check(argv[1] if len(argv) > 1 else NOTEBOOKS)
+    for p in problems:
+        print(p)
+    if not problems:
+        print("every notebook agrees with its text file.")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
