@@ -1,4 +1,4 @@
-"""Exercise checks (helpers/exercises.py), their cells (tools/exercise_cells.py) and solutions (solutions/).
+"""Exercise checks (helpers/exercises/), their units, the notebooks' exercise cells and solutions (solutions/).
 
 Every check must: say "correct" for the reference solution, "not attempted
 yet" for None / the unchanged stub, and for typical wrong answers say
@@ -7,9 +7,10 @@ truths behind the checks are compared with references computed another way:
 a tiny hand-made convnet whose answers are known by construction, the
 Dense weights of ShapesNet (Grad-CAM of a GAP + Dense head), Keras itself.
 """
+import glob
 import importlib.util
+import inspect
 import os
-import sys
 import types
 
 import keras
@@ -19,11 +20,10 @@ import pytest
 import tensorflow as tf
 
 from helpers import exercises as E
+from helpers.exercises._core import Mistake, _Wrong, reject_known
 from helpers.models import load_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import exercise_cells  # noqa: E402
 
 
 def _solutions(key):
@@ -104,51 +104,68 @@ def tiny():
 
 # ---------------------------------------------------------------- registry ----
 
-def test_every_exercise_has_a_check_cells_and_a_solution():
-    names = [ex["name"] for key in exercise_cells.EXERCISES for ex in exercise_cells.EXERCISES[key]]
-    assert sorted(names) == sorted(E.EXERCISES)
-    for key, specs in exercise_cells.EXERCISES.items():
-        assert 2 <= len(specs) <= 4, key
-        for ex in specs:
-            assert E.EXERCISES[ex["name"]][1] == key
-            assert callable(getattr(E, f"check_{ex['name']}"))
-            assert f"check_{ex['name']}(" in ex["check"]
-            assert callable(getattr(S[key], ex["name"])), f"solutions/ex{key}.py lacks {ex['name']}"
-            assert "None" in ex["starter"]
+def test_units_are_numbered_once_and_agree_with_EXERCISES():
+    units = E.units()
+    assert list(units) == list(E.EXERCISES)
+    assert len({u.number for u in units.values()}) == len(units)
+    for name, unit in units.items():
+        assert unit.name == name and E.EXERCISES[name] == (unit.number, unit.notebook)
+        assert unit.check is getattr(E, f"check_{name}") and unit.check.exercise == name
+        assert unit.level in ("easy", "medium", "harder") and unit.title
+    notebooks = list(dict.fromkeys(u.notebook for u in units.values()))
+    assert notebooks == ["01", "02", "03", "04", "05", "06"]
+    for key in notebooks:        # numbers run 1..n in each notebook, in registration order
+        numbers = [u.number for u in units.values() if u.notebook == key]
+        assert numbers == [f"{int(key)}.{i}" for i in range(1, len(numbers) + 1)], key
+        assert 2 <= len(numbers) <= 4, key
 
 
-def test_add_exercises_appends_tagged_cells_and_replaces_an_earlier_section():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# lesson"),
-                                         nbformat.v4.new_code_cell("x = 1")])
-    exercise_cells.add_exercises(nb, "05_rnn_motivation")
-    n = len(nb.cells)
-    assert n == 2 + 2 + 3 * 3
-    exercise_cells.add_exercises(nb, "05_rnn_motivation")       # twice: same notebook
-    assert len(nb.cells) == n and nb.cells[1].source == "x = 1"
-    added = nb.cells[2:]
-    assert all(c.metadata["tags"] == ["exercise"] for c in added)
-    roles = [c.metadata["exercise"]["role"] for c in added]
-    assert roles[:2] == ["intro", "intro"] and roles[2:5] == ["statement", "starter", "check"]
-    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in added if c.cell_type == "code")
-    nbformat.validate(nb)
-    with pytest.raises(ValueError, match="no exercises"):
-        exercise_cells.add_exercises(nb, "99_unknown")
+def test_every_unit_has_a_reference_solution_and_its_solve_line():
+    for name, unit in E.units().items():
+        assert callable(getattr(S[unit.notebook], name)), f"solutions/ex{unit.notebook}.py lacks {name}"
+        params = inspect.signature(unit.check).parameters
+        if unit.solve is None:          # function exercises: the check's first argument is the function
+            assert next(iter(params)) == "fn", name
+        else:                           # value exercises: the solution's value becomes the answer
+            assert next(iter(params)) == "answer" and unit.solve.startswith(f"answer = {name}("), name
 
 
-def test_stored_notebooks_with_exercises_have_every_exercise():
-    import glob
+def _exercise_cells(nb, role):
+    """name -> source of the notebook's exercise cells with this role (read from their metadata)."""
+    return {c.metadata["exercise"]["name"]: c.source for c in nb.cells
+            if "exercise" in c.metadata.get("tags", []) and c.metadata.get("exercise", {}).get("role") == role}
 
-    for path in glob.glob(os.path.join(ROOT, "notebooks", "0[1-6]_*.ipynb")):
+
+def test_stored_notebooks_have_every_exercise_of_their_units():
+    for path in sorted(glob.glob(os.path.join(ROOT, "notebooks", "0[1-6]_*.ipynb"))):
         nb = nbformat.read(path, as_version=4)
-        found = {c.metadata["exercise"]["name"] for c in nb.cells
-                 if exercise_cells.is_exercise_cell(c) and c.metadata["exercise"]["role"] == "starter"}
-        if found:   # integrated: all of them, unchanged starters (no solutions stored)
-            key = os.path.basename(path)[:2]
-            specs = exercise_cells.exercises_for(key)
-            assert found == {ex["name"] for ex in specs}, path
-            starters = [c.source for c in nb.cells if exercise_cells.is_exercise_cell(c)
-                        and c.metadata["exercise"]["role"] == "starter"]
-            assert starters == [ex["starter"] for ex in specs], path
+        starters = _exercise_cells(nb, "starter")
+        if not starters:
+            continue
+        key = os.path.basename(path)[:2]
+        units = [u for u in E.units().values() if u.notebook == key]
+        assert list(starters) == [u.name for u in units], path      # all of them, in order
+        assert all("None" in source for source in starters.values()), path   # no solutions stored
+        statements, checks = _exercise_cells(nb, "statement"), _exercise_cells(nb, "check")
+        for unit in units:
+            assert statements[unit.name].splitlines()[0] == unit.heading, (path, unit.name)
+            assert f"exercises.check_{unit.name}(" in checks[unit.name], (path, unit.name)
+        if "before_softmax" in statements:          # the choices the check grades are the ones the student reads
+            for letter, text in E.SOFTMAX_CHOICES.items():
+                assert f"* **({letter})** {text}" in statements["before_softmax"], (path, letter)
+
+
+def test_reject_known_raises_the_first_matching_mistake_and_passes_the_rest():
+    mistakes = [Mistake(3, "three", "hint 3"), Mistake(lambda g: g > 10, "large"),
+                Mistake(lambda g: g % 2 == 0, "even", "hint even"), Mistake(12, "twelve")]
+    for got, what, hint in ((3, "three", "hint 3"), (12, "large", ""), (4, "even", "hint even")):
+        with pytest.raises(_Wrong) as info:
+            reject_known(got, mistakes)
+        assert (info.value.what, info.value.hint) == (what, hint)
+    assert reject_known(5, mistakes) is None and reject_known(7, []) is None
+    with pytest.raises(_Wrong, match="three"):                      # values compared by the given rule
+        reject_known(3.0004, mistakes, same=lambda a, b: abs(a - b) < 1e-3)
+    assert reject_known(3.0004, mistakes[:1], same=lambda a, b: abs(a - b) < 1e-6) is None
 
 
 def test_results_records_every_verdict(capsys):

@@ -37,11 +37,12 @@ def test_the_notebook_equals_its_text_file(ipynb, md):
 
 
 def _pair(tmp_path):
-    """A copy of notebook 05's pair in tmp_path (the real files are never touched)."""
+    """A copy of notebook 05's pair and of the pairing's configuration in tmp_path (the real files are never touched)."""
     src = next(p for p in PAIRS if os.path.basename(p[0]).startswith("05_"))
     dst = [str(tmp_path / os.path.basename(p)) for p in src]
     for a, b in zip(src, dst):
         shutil.copyfile(a, b)
+    shutil.copyfile(os.path.join(ROOT, "notebooks", "jupytext.toml"), tmp_path / "jupytext.toml")
     return dst
 
 
@@ -90,7 +91,6 @@ def test_a_missing_partner_is_reported(tmp_path):
 def test_make_sync_copies_the_edited_file_into_the_other_and_keeps_every_cell_id(tmp_path, edited):
     """The command `make sync` runs (jupytext --sync with notebooks/jupytext.toml), on a copy."""
     ipynb, md = _pair(tmp_path)
-    shutil.copyfile(os.path.join(ROOT, "notebooks", "jupytext.toml"), tmp_path / "jupytext.toml")
     before = [c["id"] for c in json.load(open(ipynb, encoding="utf-8"))["cells"]]
     if edited == ".md":
         text = open(md, encoding="utf-8").read()

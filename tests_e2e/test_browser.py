@@ -8,6 +8,10 @@ control is changed once, no widget callback raised in the kernel, and the
 page fetched nothing from outside 127.0.0.1. A screenshot of the notebook is
 written to build/screenshots/NAME.png.
 
+test_a_paragraph_edited_in_jupyterlab_*: a sentence typed into a markdown
+cell and saved from the File menu changes exactly one line in the .ipynb and
+one in its paired .md (jupytext), and the pair still agrees.
+
 test_checker_*: the same checks run on small notebooks written here (in a
 temporary folder) whose faults are known, so the checks are shown to fail
 when they should: a display that does not change (for the only control of
@@ -18,8 +22,12 @@ tqdm.auto leaves behind).
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import shutil
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,7 +37,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import NOTEBOOKS, SCREENSHOTS
-from lab_page import check_notebook
+from lab_page import JS_KERNEL_READY, check_notebook
 
 RUN_TIMEOUT = float(os.environ.get("E2E_RUN_TIMEOUT", "180"))
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
@@ -142,3 +150,55 @@ def test_checker_catches_faults(lab, context, selftest_dir, tmp_path):
     assert "cell 5: AssertionError: one is not two" in problems
     assert report.cells_run == 6  # Run All stops at the failing cell
     assert len(report.problems) == 8, problems  # and nothing else is reported
+
+
+JS_MARKDOWN_CELL = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  return nb.widgets.findIndex((c, k) => k > 0 && c.model.type === 'markdown');
+}"""
+
+
+def test_a_paragraph_edited_in_jupyterlab_changes_only_its_lines_in_both_files(lab, lab_root, context):
+    """A lecturer's edit: type a sentence into a markdown cell, save; jupytext writes the .ipynb and the .md.
+
+    Only the edited line may change in each file (no metadata churn, no renumbered cell ids), and the
+    pair still agrees (the drift check of `make test`).
+    """
+    sys.path.insert(0, str(NOTEBOOKS.parent / "tools"))
+    import notebook_sources
+
+    folder = lab_root / "edit_check"
+    folder.mkdir(exist_ok=True)
+    for name in ("05_rnn_motivation.ipynb", "05_rnn_motivation.md", "jupytext.toml"):
+        shutil.copyfile(NOTEBOOKS / name, folder / name)
+    files = [folder / "05_rnn_motivation.ipynb", folder / "05_rnn_motivation.md"]
+    before = [f.read_text(encoding="utf-8").splitlines() for f in files]
+
+    page = context.new_page()
+    page.goto(lab.url("lab/tree/edit_check/05_rnn_motivation.ipynb?reset"), wait_until="domcontentloaded")
+    page.wait_for_function(JS_KERNEL_READY, arg="edit_check/05_rnn_motivation.ipynb", timeout=120_000, polling=250)
+    index = page.evaluate(JS_MARKDOWN_CELL)
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.click()
+    page.keyboard.press("Enter")                    # edit mode: the markdown source opens
+    page.keyboard.press("Control+End")              # end of the cell's last line
+    page.keyboard.type(" A sentence a lecturer typed.")
+    page.keyboard.press("Shift+Enter")              # render it
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+    page.locator("#jp-mainmenu-file li[data-command='docmanager:save']").click()   # File > Save Notebook
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                           timeout=120_000, polling=250)        # the save has come back from the server
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(f.read_text(encoding="utf-8").splitlines() == old
+                                              for f, old in zip(files, before)):
+        time.sleep(0.25)
+    page.close()
+
+    for f, old in zip(files, before):
+        new = f.read_text(encoding="utf-8").splitlines()
+        changed = [line for line in difflib.unified_diff(old, new, lineterm="", n=0)
+                   if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+        assert len(changed) == 2, f"{f.name}: expected one line replaced, got:\n" + "\n".join(changed)
+        assert changed[0][0] == "-" and changed[1][0] == "+" and "A sentence a lecturer typed." in changed[1], \
+            "\n".join(changed)
+    assert notebook_sources.difference(*map(str, files)) is None

@@ -81,12 +81,14 @@ def difference(ipynb: str, md: str) -> str | None:
     """
     import jupytext
     import nbformat
+    from jupytext.config import load_jupytext_config
 
+    config = load_jupytext_config(os.path.dirname(os.path.abspath(ipynb)))   # notebooks/jupytext.toml
     try:
         nb = nbformat.read(ipynb, as_version=4)
     except Exception as exc:  # a broken JSON file after a bad merge, say
         return f"{_rel(ipynb)} cannot be read as a notebook ({type(exc).__name__}: {exc})."
-    as_text = jupytext.writes(nb, fmt=TEXT_FORMAT)
+    as_text = jupytext.writes(nb, fmt=TEXT_FORMAT, config=config)
     with open(md, encoding="utf-8") as fh:
         text = fh.read()
     if as_text == text:
