@@ -6,9 +6,11 @@
 # that runs is used (a pyenv shim that names an inactive version does not run);
 # `make PYTHON=/path/to/python3.12 lab` chooses another.
 SUPPORTED := 3.13 3.12 3.11
-PYTHON ?= $(shell for c in $(foreach v,$(SUPPORTED),python$(v)) python3 python; do \
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for c in $(foreach v,$(SUPPORTED),python$(v)) python3 python; do \
 	  $$c -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$c; break; }; \
 	done)
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
