@@ -1,16 +1,19 @@
 """Which model the course runs on, and everything a notebook needs to know about it.
 
-Two models share one code path (see README, "Offline use"):
+Three models share one code path (see README, "Offline use"):
 
 * ``"vgg16"``: VGG16 with ImageNet weights, the lecture's model. Keras downloads
   its weights (528 MB) on first use into ``~/.keras/models``; a file you already
   have can be given with the ``COURSE_VGG16_WEIGHTS`` environment variable.
+* ``"efficientnet_lite0"``: EfficientNet-Lite0, an ImageNet network small
+  enough to ship (``helpers.efficientnet``, float16 weights in
+  ``data/models``, Apache-2.0), so real photos work offline.
 * ``"shapesnet"``: a small VGG-style network trained by this project on
   synthetic shapes (``helpers.shapes``); shipped in ``data/models``, so it
-  works offline.
+  works offline; the model with ground truth (known object boxes).
 * ``"auto"`` (the default, also read from ``COURSE_MODEL``): VGG16 when its
-  weights are present or can be downloaded, otherwise ShapesNet, with one
-  printed line saying why.
+  weights are present or can be downloaded, otherwise EfficientNet-Lite0,
+  with one printed line saying why.
 
 Nothing but this module knows which model is in use: notebooks ask the
 returned :class:`ModelCard` for the input size, preprocessing, class names,
@@ -42,7 +45,7 @@ __all__ = [
     "VGG16_FILE",
 ]
 
-MODEL_NAMES = ("auto", "vgg16", "shapesnet")
+MODEL_NAMES = ("auto", "vgg16", "efficientnet_lite0", "shapesnet")
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_URL = (
@@ -69,7 +72,7 @@ class ModelCard:
     Attributes:
         model: keras.Model taking (N, H, W, 3) *preprocessed* images and
             returning (N, classes) softmax probabilities.
-        name: "vgg16" or "shapesnet".
+        name: "vgg16", "efficientnet_lite0" or "shapesnet".
         input_size: (H, W) the model expects.
         preprocess: function images (N, H, W, 3) 0..255 -> model input; works
             on numpy arrays and on TensorFlow tensors (so it can sit inside a
@@ -163,8 +166,9 @@ def _offline_message(reason: str) -> str:
         f"  URL:   {VGG16_URL}\n"
         f"  put it at {target}\n"
         "  (or anywhere, and set COURSE_VGG16_WEIGHTS=/path/to/that/file).\n"
-        "Without VGG16 the course runs offline on its own small model: set COURSE_MODEL=shapesnet "
-        "(or load_model('shapesnet'))."
+        "Without VGG16 the course runs offline on EfficientNet-Lite0, an ImageNet network shipped in "
+        "data/models: set COURSE_MODEL=efficientnet_lite0 (or load_model('efficientnet_lite0')); "
+        "on synthetic shapes: COURSE_MODEL=shapesnet."
     )
 
 
@@ -244,6 +248,27 @@ def _vgg16_card(reason: str) -> ModelCard:
     )
 
 
+# ---------------------------------------------------- EfficientNet-Lite0 ----
+
+def _efficientnet_card(reason: str) -> ModelCard:
+    from . import efficientnet
+    from .imagenet import class_names
+
+    model = efficientnet.load_efficientnet_lite0()
+    return ModelCard(
+        model=model,
+        name="efficientnet_lite0",
+        input_size=efficientnet.INPUT_SIZE,
+        preprocess=efficientnet.preprocess,
+        deprocess=efficientnet.deprocess,
+        class_names=class_names(),
+        last_conv_layer=efficientnet.LAST_CONV_LAYER,
+        demo_classes=[130, 736, 779],  # flamingo, pool (billiard) table, school bus
+        reason=reason,
+        _samples=_vgg16_samples,  # the same 224-px photos
+    )
+
+
 # ------------------------------------------------------------- ShapesNet ----
 
 def _identity_preprocess(images):
@@ -279,13 +304,22 @@ def _shapesnet_card(reason: str) -> ModelCard:
 _CACHE: dict = {}
 
 
+def _lower_first(sentence: str) -> str:
+    """Lower-case a sentence's first letter to continue another sentence, unless the
+    first word is a name ("VGG16's", "COURSE_VGG16_WEIGHTS=...", "ImageNet")."""
+    word = sentence.split(" ", 1)[0]
+    if word[:1].isupper() and not any(c.isupper() or c.isdigit() for c in word[1:]):
+        return sentence[0].lower() + sentence[1:]
+    return sentence
+
+
 def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
     """Load the course model and its card.
 
     Args:
-        name: "vgg16", "shapesnet" or "auto"; None reads ``COURSE_MODEL``
-            (default "auto": VGG16 when its weights are cached or can be
-            downloaded, otherwise ShapesNet).
+        name: "vgg16", "efficientnet_lite0", "shapesnet" or "auto"; None
+            reads ``COURSE_MODEL`` (default "auto": VGG16 when its weights
+            are cached or can be downloaded, otherwise EfficientNet-Lite0).
         verbose: print one line saying which model is used and why.
 
     Returns:
@@ -293,7 +327,9 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
 
     Raises:
         ValueError for an unknown name; ModelUnavailableError when VGG16 is
-        asked for explicitly but its weights cannot be had (offline).
+        asked for explicitly but its weights cannot be had (offline);
+        FileNotFoundError / helpers.efficientnet.WeightsFileError when the
+        shipped EfficientNet-Lite0 weights file is missing or corrupt.
     """
     raw = name if name is not None else os.environ.get("COURSE_MODEL", "auto")
     key = str(raw).strip().lower()
@@ -309,18 +345,19 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
         except ModelUnavailableError as exc:
             first = str(exc).splitlines()[0]
             reason = (
-                f"auto: using ShapesNet (offline model) because {first[0].lower() + first[1:]} "
+                f"auto: using EfficientNet-Lite0 (offline ImageNet model) because {_lower_first(first)} "
                 "To use VGG16 get its weights (see README, 'Offline use'); "
-                "set COURSE_MODEL=shapesnet to choose ShapesNet explicitly."
+                "set COURSE_MODEL=efficientnet_lite0 to choose EfficientNet-Lite0 explicitly."
             )
-            card = _CACHE.get("shapesnet") or _shapesnet_card(reason)
+            card = _CACHE.get("efficientnet_lite0") or _efficientnet_card(reason)
             card.reason = reason
         _CACHE["auto"] = _CACHE[card.name] = card
         if verbose:
             print(f"Model: {card.name} ({card.reason})")
         return card
     if key not in _CACHE:
-        builder = _vgg16_card if key == "vgg16" else _shapesnet_card
+        builder = {"vgg16": _vgg16_card, "efficientnet_lite0": _efficientnet_card,
+                   "shapesnet": _shapesnet_card}[key]
         _CACHE[key] = builder(f"asked for {key!r}")
     card = _CACHE[key]
     if verbose:

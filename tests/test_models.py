@@ -27,6 +27,7 @@ def test_vgg16_offline_fails_fast_with_a_clear_message(empty_keras_cache):
     assert models.VGG16_FILE in msg and models.VGG16_URL in msg
     assert str(empty_keras_cache / "models") in msg  # where to put it
     assert "COURSE_MODEL=shapesnet" in msg and "COURSE_VGG16_WEIGHTS" in msg
+    assert "COURSE_MODEL=efficientnet_lite0" in msg
 
 
 def test_env_weights_path_that_does_not_exist(empty_keras_cache, monkeypatch):
@@ -40,12 +41,34 @@ def test_unknown_model_name():
         models.load_model("resnet")
 
 
-def test_auto_offline_falls_back_to_shapesnet(empty_keras_cache, capsys):
+def test_auto_offline_falls_back_to_efficientnet_lite0(empty_keras_cache, capsys):
     card = models.load_model("auto")
     out = capsys.readouterr().out
-    assert card.name == "shapesnet"
-    assert "ShapesNet" in out and "COURSE_MODEL=shapesnet" in out
+    assert card.name == "efficientnet_lite0"
+    assert "EfficientNet-Lite0" in out and "COURSE_MODEL=efficientnet_lite0" in out
+    assert "because VGG16's ImageNet weights are not available" in out  # not "vGG16's"
     assert out.count("\n") == 1  # one line, not a traceback
+    assert models.load_model("auto", verbose=False) is card
+    assert models.load_model("efficientnet_lite0", verbose=False) is card  # one model in memory
+
+
+def test_auto_reason_keeps_the_case_of_names(empty_keras_cache, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_VGG16_WEIGHTS", str(empty_keras_cache / "nope.h5"))
+    card = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert card.name == "efficientnet_lite0"
+    assert "because COURSE_VGG16_WEIGHTS=" in out and "is not a file" in out
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The file is gone.", "the file is gone."),
+    ("VGG16's weights", "VGG16's weights"),
+    ("COURSE_VGG16_WEIGHTS='x' is not a file.", "COURSE_VGG16_WEIGHTS='x' is not a file."),
+    ("ImageNet weights", "ImageNet weights"),
+    ("A", "a"),
+])
+def test_lower_first_leaves_names_alone(sentence, expected):
+    assert models._lower_first(sentence) == expected
 
 
 def test_vgg16_card_from_a_weights_file(empty_keras_cache, monkeypatch):
