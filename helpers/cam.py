@@ -700,16 +700,28 @@ def grad_cam(
 
 # ------------------------------------------- guided backpropagation ----
 
-def _guided_relu():
+def _guided_relu(forward=None, threshold=0.0, max_value=None):
+    """A ReLU-family unit whose backward pass follows the guided rule (Springenberg et al. 2015).
+
+    Forward: ``forward(x)``, the unit's own function unchanged (default
+    ``tf.nn.relu``; a ReLU6 keeps its cap, a thresholded ReLU its threshold).
+    Backward: the incoming gradient dy passes only where the unit's local
+    derivative is non-zero (threshold < x < max_value: the linear region) AND
+    dy > 0; everywhere else 0.
+    """
     import tensorflow as tf
+
+    forward = tf.nn.relu if forward is None else forward
 
     @tf.custom_gradient
     def guided_relu(x):
-        y = tf.nn.relu(x)
+        y = forward(x)
 
         def grad(dy):
-            # Pass only positive gradients through units that were active.
-            return dy * tf.cast(x > 0, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+            keep = (x > threshold) & (dy > 0)
+            if max_value is not None:
+                keep = keep & (x < max_value)
+            return tf.where(keep, dy, tf.zeros_like(dy))
 
         return y, grad
 
@@ -720,32 +732,123 @@ def _guided_relu():
 _GUIDED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def _activation_kind(fn):
+    """Classify an activation function for guided backpropagation.
+
+    Returns ``("relu", (threshold, max_value))`` for relu / relu6 (Keras,
+    keras.ops or tf.nn; a string such as ``"relu6"`` is stored by Keras as the
+    function), ``("pass", None)`` for linear / softmax / None, ``("sigmoid",
+    None)`` for a sigmoid and ``("other", name)`` for anything else.
+    """
+    keras = _keras()
+    import tensorflow as tf
+
+    if fn is None:
+        return "pass", None
+
+    def among(*fns):
+        return any(fn is f for f in fns)
+
+    name = getattr(fn, "__name__", type(fn).__name__)
+    from_library = str(getattr(fn, "__module__", "")).split(".")[0] in ("keras", "tensorflow")
+    if among(keras.activations.relu, keras.ops.relu, tf.nn.relu) or (from_library and name == "relu"):
+        return "relu", (0.0, None)
+    if among(keras.activations.relu6, keras.ops.relu6, tf.nn.relu6) or (from_library and name == "relu6"):
+        return "relu", (0.0, 6.0)
+    if among(keras.activations.linear, keras.activations.softmax, keras.ops.softmax, tf.nn.softmax) or (
+            from_library and name in ("linear", "softmax")):
+        return "pass", None
+    if among(keras.activations.sigmoid, keras.ops.sigmoid, tf.nn.sigmoid) or (from_library and name == "sigmoid"):
+        return "sigmoid", None
+    return "other", name
+
+
+def _output_layer(model):
+    """The layer that produces ``model``'s (first) output, looking inside nested models."""
+    keras = _keras()
+    lay = model
+    while isinstance(lay, keras.Model):
+        try:
+            lay = lay.outputs[0]._keras_history.operation
+        except (AttributeError, IndexError, TypeError, ValueError):
+            return None
+    return lay
+
+
 def _guided_model(model):
-    """Clone of logits_model(model) whose ReLUs use the guided gradient; same weights."""
+    """Clone of logits_model(model) whose ReLU-family units use the guided gradient; same weights.
+
+    Guided: ``keras.layers.ReLU`` (any max_value / threshold, negative_slope 0),
+    ``LeakyReLU(negative_slope=0)`` and every ``activation`` that is relu or
+    relu6 (Activation layers, Conv2D / Dense ``activation=``).  Left as they
+    are: linear, softmax, and a sigmoid on the output layer (it only rescales
+    each class score's gradient by a positive factor).  Any other nonlinearity
+    (leaky ReLU, PReLU, ELU, GELU, swish, tanh, a hidden sigmoid, ...) raises a
+    ValueError: the guided rule is defined for ReLU units only.
+    """
     if model in _GUIDED:
         return _GUIDED[model]
     keras = _keras()
     import tensorflow as tf
 
     src = _logits_model(model)
-    grelu = _guided_relu()
-    pairs = []
+    out_layer = _output_layer(src)
+    pairs, unguidable = [], []
     n_relu = [0]
+
+    def relu_forward(threshold, max_value):
+        # exactly what keras.layers.ReLU.call computes (negative_slope 0)
+        return lambda x: keras.activations.relu(x, negative_slope=0.0, max_value=max_value, threshold=threshold)
 
     def clone(lay):
         new = lay.__class__.from_config(lay.get_config())
-        if isinstance(new, keras.layers.ReLU):
+        if isinstance(lay, keras.layers.ReLU):
             cfg = lay.get_config()
-            if cfg.get("max_value") is None and not cfg.get("negative_slope") and not cfg.get("threshold"):
-                new = keras.layers.Activation(grelu, name=lay.name)
+            slope, th, mv = cfg.get("negative_slope") or 0.0, cfg.get("threshold") or 0.0, cfg.get("max_value")
+            if slope:
+                unguidable.append((lay.name, f"ReLU(negative_slope={slope}) (a leaky ReLU)"))
+            else:
+                g = _guided_relu(relu_forward(th, mv), threshold=th, max_value=mv)
+                new = keras.layers.Activation(g, name=lay.name, dtype=lay.dtype_policy)
                 n_relu[0] += 1
-        elif getattr(getattr(new, "activation", None), "__name__", "") == "relu":
-            new.activation = grelu
-            n_relu[0] += 1
+        elif isinstance(lay, keras.layers.LeakyReLU):
+            slope = lay.get_config().get("negative_slope")
+            if slope:
+                unguidable.append((lay.name, f"LeakyReLU(negative_slope={slope})"))
+            else:
+                g = _guided_relu(lambda x: keras.activations.leaky_relu(x, negative_slope=0.0))
+                new = keras.layers.Activation(g, name=lay.name, dtype=lay.dtype_policy)
+                n_relu[0] += 1
+        elif isinstance(lay, (keras.layers.PReLU, keras.layers.ELU)):
+            unguidable.append((lay.name, type(lay).__name__))
+        elif not isinstance(lay, keras.Model):
+            for attr in ("activation", "recurrent_activation"):
+                fn = getattr(lay, attr, None)
+                if fn is None or not callable(fn):
+                    continue
+                kind, info = _activation_kind(fn)
+                if kind == "relu":
+                    try:
+                        setattr(new, attr, _guided_relu(fn, threshold=info[0], max_value=info[1]))
+                    except AttributeError:  # e.g. a recurrent cell's activation
+                        unguidable.append((lay.name, f"{attr}={fn.__name__} inside {type(lay).__name__}"))
+                    else:
+                        n_relu[0] += 1
+                elif kind == "other" or (kind == "sigmoid" and (lay is not out_layer or attr != "activation")):
+                    unguidable.append((lay.name, f"{attr}={getattr(fn, '__name__', fn)}"))
         pairs.append((lay, new))
         return new
 
     guided = keras.models.clone_model(src, clone_function=clone, recursive=True)
+    if unguidable:
+        listed = "; ".join(f"layer {name!r}: {what}" for name, what in unguidable[:5])
+        more = f" (and {len(unguidable) - 5} more)" if len(unguidable) > 5 else ""
+        raise ValueError(
+            f"cannot compute guided backpropagation for {model.name!r}: {listed}{more}. Guided "
+            f"backpropagation is defined for ReLU-family units (ReLU, ReLU6, capped or thresholded "
+            f"ReLU); it has no rule for this activation. Use helpers.cam.grad_cam (any "
+            f"differentiable model) or the plain gradient of the score (tf.GradientTape) instead."
+        )
     for old, new in pairs:
         if old.weights:
             new.set_weights(old.get_weights())
@@ -788,6 +891,11 @@ def _guided_model(model):
 def guided_backprop(model, images, classes=None, *, preprocess=None, return_classes=False, batch_size=16):
     """Guided backpropagation: d y^c / d image through ReLUs that pass only positive gradients.
 
+    Every ReLU-family unit is guided: ReLU, ReLU6 (``keras.layers.ReLU(max_value=6)``,
+    ``"relu6"``), any capped or thresholded ``keras.layers.ReLU``.  The forward
+    pass is the model's own; backwards a unit passes dy only inside its
+    linear region (threshold < x < max_value) and only where dy > 0.
+
     Args:
         model, images, classes, preprocess: as in :func:`grad_cam` (a card works).
         batch_size: images per backward pass (each pass differentiates the
@@ -796,6 +904,10 @@ def guided_backprop(model, images, classes=None, *, preprocess=None, return_clas
         float32 (N, H, W, C) or (N, K, H, W, C) signed gradients with respect to
         the raw images (before preprocessing); see :func:`saliency_image` to
         display.  With ``return_classes``: ``(grads, class_ids)``.
+    Raises:
+        ValueError: the model has a nonlinearity the guided rule does not cover
+        (leaky ReLU, PReLU, ELU, GELU, swish, tanh, a hidden sigmoid, ...);
+        linear, softmax and a sigmoid output layer are fine.
     Used by: notebook 04 ("other methods").
     """
     import tensorflow as tf

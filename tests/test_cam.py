@@ -418,6 +418,182 @@ def test_guided_grad_cam_shape_and_product():
     assert hm.shape == (2, 12, 12) and hm.max() == 1.0
 
 
+# ReLU-family units other than the plain ReLU: (threshold, max_value) of the first unit.
+_CAPPED_UNITS = {
+    "ReLU(max_value=6)": (0.0, 6.0),
+    "Activation(relu6)": (0.0, 6.0),
+    "Conv2D(activation=relu6)": (0.0, 6.0),
+    "ReLU(max_value=4, threshold=0.5)": (0.5, 4.0),
+    "nested ReLU(max_value=6)": (0.0, 6.0),
+}
+
+
+def _capped_model(kind, seed=5):
+    """8x8x3 -> Conv2D(4) + unit -> Conv2D(5, activation=relu6) -> GAP -> Dense(3) -> softmax.
+
+    Weights are large enough that many pre-activations exceed the cap.
+    """
+    rng = np.random.default_rng(seed)
+    params = dict(K1=rng.normal(size=(3, 3, 3, 4)) * 1.5, b1=rng.normal(size=4) * 0.5,
+                  K2=rng.normal(size=(3, 3, 4, 5)) * 0.5, b2=rng.normal(size=5) * 0.5,
+                  W=rng.normal(size=(5, 3)), b=rng.normal(size=3) * 0.1)
+    inp = keras.Input((8, 8, 3))
+    if kind == "Conv2D(activation=relu6)":
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu6", name="c1")(inp)
+    else:
+        x = keras.layers.Conv2D(4, 3, padding="same", name="c1")(inp)
+        x = {"ReLU(max_value=6)": lambda: keras.layers.ReLU(max_value=6.0, name="unit1"),
+             "nested ReLU(max_value=6)": lambda: keras.layers.ReLU(max_value=6.0, name="unit1"),
+             "Activation(relu6)": lambda: keras.layers.Activation("relu6", name="unit1"),
+             "ReLU(max_value=4, threshold=0.5)": lambda: keras.layers.ReLU(max_value=4.0, threshold=0.5,
+                                                                          name="unit1")}[kind]()(x)
+    x = keras.layers.Conv2D(5, 3, padding="same", activation=keras.activations.relu6, name="c2")(x)
+    if kind.startswith("nested"):
+        base = keras.Model(inp, x, name="base")
+        inp = keras.Input((8, 8, 3))
+        x = base(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="predictions")(x))
+    layers = {lay.name: lay for lay in (model.get_layer("base").layers if kind.startswith("nested") else [])}
+    layers.update({lay.name: lay for lay in model.layers})
+    layers["c1"].set_weights([params["K1"], params["b1"]])
+    layers["c2"].set_weights([params["K2"], params["b2"]])
+    layers["logits"].set_weights([params["W"], params["b"]])
+    return model, params
+
+
+def _guided_reference(x, p, unit, c, cap=True):
+    """Guided gradient of logit c for _capped_model, by hand: explicit masks, tf.GradientTape
+    only for the transposed convolutions (the convolutions are linear in their input)."""
+    th, mv = unit
+    x = tf.constant(x, tf.float64)
+
+    def conv(a, K, b):
+        return tf.nn.conv2d(a, tf.constant(K), 1, "SAME") + b
+
+    def vjp(a, K, b, g):  # g^T d conv(a) / da
+        with tf.GradientTape() as tape:
+            tape.watch(a)
+            out = conv(a, K, b)
+        return tape.gradient(out, a, output_gradients=g)
+
+    def linear_region(z, th, mv):  # where the unit's local derivative is 1
+        return tf.cast((z > th) & ((z < mv) if cap else True), tf.float64)
+
+    z1 = conv(x, p["K1"], p["b1"])
+    a1 = tf.where(z1 > th, tf.clip_by_value(z1, 0.0, mv), 0.0)
+    z2 = conv(a1, p["K2"], p["b2"])
+    g_a2 = tf.broadcast_to(tf.constant(p["W"][:, c] / 64.0), z2.shape)  # GAP over 8x8, then Dense
+    g_z2 = g_a2 * linear_region(z2, 0.0, 6.0) * tf.cast(g_a2 > 0, tf.float64)
+    g_a1 = vjp(a1, p["K2"], p["b2"], g_z2)
+    g_z1 = g_a1 * linear_region(z1, th, mv) * tf.cast(g_a1 > 0, tf.float64)
+    g_x = vjp(x, p["K1"], p["b1"], g_z1)
+    return g_x.numpy(), dict(z1=z1.numpy(), g_a1=g_a1.numpy(), z2=z2.numpy(), g_a2=g_a2.numpy())
+
+
+@pytest.mark.parametrize("kind", list(_CAPPED_UNITS))
+def test_guided_backprop_guides_relu6_and_capped_relus(kind):
+    """ReLU6 / capped / thresholded ReLUs are guided; the cap is part of the rule.
+
+    Before the fix these units were left unguided and guided_backprop returned
+    the plain gradient: the last assertion checks that it differs.
+    """
+    model, p = _capped_model(kind)
+    unit = _CAPPED_UNITS[kind]
+    x = np.random.default_rng(11).uniform(-1, 1, (3, 8, 8, 3)).astype(np.float32)
+    g = cam.guided_backprop(model, x, [[0, 1, 2]] * 3)  # (3, 3, 8, 8, 3)
+    for n in range(3):
+        for c in range(3):
+            ref, inner = _guided_reference(x[n:n + 1], p, unit, c)
+            np.testing.assert_allclose(g[n, c], ref[0], atol=1e-5)
+    # the data exercise the cap: units above max_value that a guided plain ReLU would pass
+    ref, inner = _guided_reference(x[:1], p, unit, 0)
+    assert ((inner["z1"] >= unit[1]) & (inner["g_a1"] > 0)).any()
+    assert ((inner["z2"] >= 6.0) & (inner["g_a2"] > 0)).any()
+    if unit[0] > 0:  # ... and units between 0 and the threshold
+        assert ((inner["z1"] > 0) & (inner["z1"] <= unit[0]) & (inner["g_a1"] > 0)).any()
+    uncapped, _ = _guided_reference(x[:1], p, unit, 0, cap=False)
+    assert np.abs(uncapped - ref).max() > 1e-2
+    # the guided clone computes the same scores as the model (cap and threshold kept)
+    guided, _ = cam._guided_model(model)
+    logits = keras.Model(model.inputs[0], model.get_layer("predictions").input)
+    np.testing.assert_allclose(np.asarray(guided(x)), np.asarray(logits(x)), rtol=1e-5, atol=1e-5)
+    # ... and the result is not the plain gradient (what the unguided clone returned)
+    xt = tf.constant(x[:1])
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        score = logits(xt)[:, 0]
+    plain = tape.gradient(score, xt).numpy()[0]
+    assert np.abs(plain - g[0, 0]).max() > 1e-2
+    # the user's model is untouched
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               tf.nn.softmax(logits(x)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _model_with(unit_or_conv):
+    inp = keras.Input((8, 8, 3))
+    if isinstance(unit_or_conv, keras.layers.Conv2D):
+        x = unit_or_conv(inp)
+    else:
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu6", name="c1")(inp)
+        x = unit_or_conv(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Dense(3, activation="softmax", name="predictions")(x)
+    return keras.Model(inp, out, name="net")
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda: keras.layers.LeakyReLU(negative_slope=0.1, name="bad"), "LeakyReLU"),
+    (lambda: keras.layers.ReLU(negative_slope=0.1, name="bad"), "leaky ReLU"),
+    (lambda: keras.layers.Activation("tanh", name="bad"), "tanh"),
+    (lambda: keras.layers.Activation("swish", name="bad"), "silu"),
+    (lambda: keras.layers.Activation("gelu", name="bad"), "gelu"),
+    (lambda: keras.layers.Activation("sigmoid", name="bad"), "sigmoid"),  # hidden, not the output
+    (lambda: keras.layers.ELU(name="bad"), "ELU"),
+    (lambda: keras.layers.PReLU(name="bad"), "PReLU"),
+    (lambda: keras.layers.Conv2D(4, 3, activation="swish", name="bad"), "silu"),
+], ids=["LeakyReLU", "ReLU-negative-slope", "tanh", "swish", "gelu", "hidden-sigmoid", "ELU", "PReLU",
+        "Conv2D-swish"])
+def test_guided_backprop_refuses_units_it_cannot_guide(make, what):
+    model = _model_with(make())
+    x = _images(1, size=8)
+    for fn in (cam.guided_backprop, cam.guided_grad_cam):
+        with pytest.raises(ValueError) as err:
+            fn(model, x)
+        msg = str(err.value)
+        assert "'bad'" in msg and what in msg, msg
+        assert "ReLU-family" in msg and "grad_cam" in msg and "plain gradient" in msg, msg
+
+
+def test_guided_backprop_output_sigmoid_and_models_without_relu():
+    """A sigmoid on the output only rescales the guided gradient by s(1-s) > 0;
+    a model with no ReLU at all warns and gives the plain gradient."""
+    keras.utils.set_random_seed(4)
+    x = _images(2, size=8)
+    inp = keras.Input((8, 8, 3))
+    h = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU(max_value=6.0)(keras.layers.Conv2D(4, 3)(inp)))
+    sig = keras.Model(inp, keras.layers.Dense(2, activation="sigmoid", name="out")(h))
+    lin = keras.models.clone_model(sig)
+    lin.get_layer("out").activation = keras.activations.linear
+    lin.set_weights(sig.get_weights())
+    s = sig.predict(x, verbose=0)
+    g = cam.guided_backprop(sig, x, [[0, 1]] * 2)
+    np.testing.assert_allclose(g, (s * (1 - s))[:, :, None, None, None] * cam.guided_backprop(lin, x, [[0, 1]] * 2),
+                               rtol=1e-4, atol=1e-7)
+
+    inp = keras.Input((8, 8, 3))
+    h = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inp))
+    plain_model = keras.Model(inp, keras.layers.Dense(3, activation="softmax")(h), name="no_relu")
+    with pytest.warns(UserWarning, match="no ReLU"):
+        g = cam.guided_backprop(plain_model, x, classes=1)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        score = cam._logits_model(plain_model)(xt)[:, 1]
+    np.testing.assert_allclose(g, tape.gradient(score, xt).numpy(), atol=1e-6)
+
+
 # ---------------------------------------------------------------- VGG16 ----
 
 def test_vgg16_block5_conv3():
