@@ -61,6 +61,8 @@ __all__ = [
     "WEIGHTS_PATH",
     "INPUT_SIZE",
     "LAST_CONV_LAYER",
+    "FEATURE_LAYERS",
+    "FILTER_LAYERS",
     "STAGES",
 ]
 
@@ -84,6 +86,18 @@ STAGES = (
 )
 STEM_CHANNELS = 32
 TOP_CHANNELS = 1280
+
+#: The feature maps the lessons walk through, input to output: the stem, the last block of each
+#: stage (its depthwise convolution after ReLU6: the widest map of the block) and the top.
+#: Height and width only shrink and channels only grow along this list (notebook 01).
+FEATURE_LAYERS = (["stem_activation"]
+                  + [f"block{i}{'abcdefgh'[repeats - 1]}_activation" for i, (_, repeats, *_rest) in
+                     enumerate(STAGES, start=1)]
+                  + [LAST_CONV_LAYER])
+
+#: Convolutions whose filters notebook 02 draws by gradient ascent, input to output (five, like
+#: VGG16's five blocks): the stem, the linear output of every second stage, the top 1x1 convolution.
+FILTER_LAYERS = ["stem_conv", "block2b_project_conv", "block4c_project_conv", "block6d_project_conv", "top_conv"]
 
 _MEAN = 127.0
 _SCALE = 128.0

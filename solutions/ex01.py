@@ -2,13 +2,14 @@
 
 
 def layer_shape(card):
-    """Exercise 1.1: shape (h, w, C) of block2_conv1's output for one image."""
+    """Exercise 1.1: shape (h, w, C) of the second block's conv layer (block2_conv1 on VGG16) for one image."""
     import numpy as np
     from helpers.activations import get_activations
 
     image = np.zeros((1, *card.input_size, 3), np.float32)
-    acts = get_activations(card.model, image, ["block2_conv1"], preprocess=card.preprocess)
-    return acts["block2_conv1"].shape[1:]          # drop the batch axis
+    layer = card.filter_layers[1]                  # block2_conv1 on VGG16 and ShapesNet
+    acts = get_activations(card.model, image, [layer], preprocess=card.preprocess)
+    return acts[layer].shape[1:]          # drop the batch axis
 
 
 def blue_channel(card):

@@ -2,8 +2,8 @@
 
 
 def kernel_size(card):
-    """Exercise 2.1: number of weights of ONE filter of block2_conv1 (bias excluded)."""
-    kh, kw, c_in, _ = card.model.get_layer("block2_conv1").get_weights()[0].shape
+    """Exercise 2.1: number of weights of ONE filter of the second block's conv layer (bias excluded)."""
+    kh, kw, c_in, _ = card.model.get_layer(card.filter_layers[1]).get_weights()[0].shape
     return kh * kw * c_in
 
 
@@ -15,7 +15,8 @@ def vertical_edge(card):
     kernels = card.model.get_layer(conv_layer_names(card.model)[0]).get_weights()[0]   # (3, 3, 3, F)
     grey = kernels.sum(axis=2).reshape(9, -1)                                          # (9, F)
     template = np.tile([-1.0, 0.0, 1.0], (3, 1)).ravel()                               # columns change
-    cosine = template @ grey / (np.linalg.norm(template) * np.linalg.norm(grey, axis=0))
+    norm = np.linalg.norm(template) * np.linalg.norm(grey, axis=0)
+    cosine = np.where(norm > 0, template @ grey / np.where(norm > 0, norm, 1.0), 0.0)  # all-zero kernel: 0
     return int(np.argmax(cosine))
 
 

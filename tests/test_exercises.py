@@ -94,7 +94,7 @@ def tiny_card():
     k[:, :, :, 3] = np.array([-1.0, 0.0, 1.0])[None, :, None] / 3.0
     model.get_layer("block1_conv1").set_weights([k, np.array([0.1, 0, 0, 0], np.float32)])
     return types.SimpleNamespace(model=model, name="tiny", input_size=(8, 8), preprocess=lambda im: im,
-                                 last_conv_layer="block2_conv1")
+                                 last_conv_layer="block2_conv1", filter_layers=["block1_conv1", "block2_conv1"])
 
 
 @pytest.fixture(scope="module")
@@ -462,3 +462,23 @@ def test_threshold_parity(capsys):
     no_feedback = dict(sol, W_hh=np.zeros((2, 2)))                                            # no memory
     assert_wrong(capsys, E.check_threshold_parity, no_feedback, says="after the bits 10 the read-out is 0")
     assert_wrong(capsys, E.check_threshold_parity, dict(sol, W_hh=np.eye(3)), says="do not fit")
+
+
+def test_the_layer_exercises_work_on_efficientnet_lite0_too(capsys):
+    """EfficientNet-Lite0 has no block2_conv1: exercises 1.1-2.3 use the card's filter_layers / first conv.
+
+    The truths come from the layers themselves: (56, 56, 24) and 1 x 1 x 144 for the second stage's
+    projection, read off the Keras layers here, not from the checks.
+    """
+    eff = load_model("efficientnet_lite0", verbose=False)
+    layer = eff.model.get_layer(eff.filter_layers[1])
+    assert tuple(layer.output.shape[1:]) == (56, 56, 24) and layer.get_weights()[0].shape[:3] == (1, 1, 144)
+    assert E.check_layer_shape((56, 56, 24), eff) is True
+    assert E.check_layer_shape((112, 112, 24), eff) is False and "downsamples" in capsys.readouterr().out
+    assert E.check_kernel_size(144, eff) is True
+    assert E.check_kernel_size(3, eff) is False and "counts RGB inputs" in capsys.readouterr().out
+    for name in ("blue_channel", "vertical_edge"):
+        assert getattr(E, f"check_{name}")(getattr(S[E.EXERCISES[name][1]], name)(eff), eff) is True, name
+    assert E.check_conv_response(S["02"].conv_response, eff) is True
+    dead = int(np.flatnonzero((eff.model.get_layer("stem_conv").get_weights()[0] ** 2).sum(axis=(0, 1, 2)) == 0)[0])
+    assert E.check_vertical_edge(dead, eff) is False and "0/0 = NaN" in capsys.readouterr().out

@@ -8,7 +8,9 @@ from ._core import Mistake, _as_int, _call, _card, _first_conv, _NotAttempted, _
 
 @exercise("1.1", "The shape of a feature map", "easy", solve="answer = layer_shape(card)")
 def check_layer_shape(answer, card=None):
-    """Exercise 1.1: the shape (h, w, C) of ``block2_conv1``'s output for one image.
+    """Exercise 1.1: the shape (h, w, C) of the output of ``card.filter_layers[1]`` for one image.
+
+    The second block's convolution: ``block2_conv1`` on VGG16 and ShapesNet.
 
     Args: answer: tuple of three ints; card: the model card (default: the course model).
     Returns: True / False / None (prints the verdict). Used by notebook 01.
@@ -19,8 +21,13 @@ def check_layer_shape(answer, card=None):
         raise _Wrong(f"the answer should be a tuple of three integers (h, w, C), got the string {answer!r:.40}.")
     card = _card(card)
     model = card.model
-    shape = tuple(int(v) for v in model.get_layer("block2_conv1").output.shape[1:])
-    first = tuple(int(v) for v in model.get_layer("block1_conv1").output.shape[1:])
+    name, name1 = card.filter_layers[1], card.filter_layers[0]      # block2_conv1, block1_conv1 (VGG-style)
+    shape = tuple(int(v) for v in model.get_layer(name).output.shape[1:])
+    first = tuple(int(v) for v in model.get_layer(name1).output.shape[1:])
+    halves = ("block1_pool sits between block1 and block2: each pooling halves height and width."
+              if name == "block2_conv1" else
+              f"between {name1} and {name} the network downsamples (stride-2 convolutions): each halves height "
+              "and width.")
     try:
         got = tuple(int(v) for v in (answer.shape if hasattr(answer, "shape") and np.ndim(answer) > 1 else answer))
     except (TypeError, ValueError):
@@ -34,12 +41,12 @@ def check_layer_shape(answer, card=None):
         Mistake((shape[2], shape[0], shape[1]), f"{got} puts the channels first.",
                 "Keras stores feature maps channels last: (h, w, C)."),
         Mistake(lambda g: g[:2] == first[:2], f"height and width {got[:2]} are those of block 1.",
-                "block1_pool sits between block1 and block2: each pooling halves height and width."),
-        Mistake(lambda g: g[2] == first[2], f"{first[2]} channels is what block1_conv1 has.",
-                "a conv layer outputs one channel per filter: count the filters of block2_conv1."),
+                halves),
+        Mistake(lambda g: g[2] == first[2], f"{first[2]} channels is what {name1} has.",
+                f"a conv layer outputs one channel per filter: count the filters of {name}."),
     ])
-    raise _Wrong(f"{got} is not the shape of block2_conv1's output.",
-                 "compute it: get_activations(model, images[:1], ['block2_conv1'], preprocess=card.preprocess), "
+    raise _Wrong(f"{got} is not the shape of {name}'s output.",
+                 f"compute it: get_activations(model, images[:1], ['{name}'], preprocess=card.preprocess), "
                  "then look at .shape.")
 
 

@@ -9,7 +9,9 @@ from ._core import (Mistake, _as_int, _call, _card, _close, _first_conv, _NotAtt
 
 @exercise("2.1", "Why deeper kernels are no pictures", "easy", solve="answer = kernel_size(card)")
 def check_kernel_size(answer, card=None):
-    """Exercise 2.1: the number of weights (bias excluded) of ONE filter of ``block2_conv1``.
+    """Exercise 2.1: the number of weights (bias excluded) of ONE filter of ``card.filter_layers[1]``.
+
+    The second block's convolution: ``block2_conv1`` on VGG16 and ShapesNet.
 
     Args: answer: int; card: the model card.
     Returns: True / False / None (prints the verdict). Used by notebook 02.
@@ -17,7 +19,8 @@ def check_kernel_size(answer, card=None):
     if answer is None:
         raise _NotAttempted()
     card = _card(card)
-    kernel = card.model.get_layer("block2_conv1").get_weights()[0]   # (kh, kw, C_in, C_out)
+    name = card.filter_layers[1]                                    # block2_conv1 on VGG16 / ShapesNet
+    kernel = card.model.get_layer(name).get_weights()[0]            # (kh, kw, C_in, C_out)
     kh, kw, cin, cout = kernel.shape
     truth = kh * kw * cin
     got = _as_int(answer)
@@ -26,7 +29,7 @@ def check_kernel_size(answer, card=None):
                 "which is why deeper kernels cannot be drawn as RGB patches.")
     reject_known(got, [
         Mistake(kh * kw * 3, f"{got} = {kh}x{kw}x3 counts RGB inputs.",
-                f"block2_conv1 does not see pixels: its input is the previous layer's output, "
+                f"{name} does not see pixels: its input is the previous layer's output, "
                 f"with one channel per filter of that layer."),
         Mistake(truth + 1, f"{got} counts the bias too.", "the question asks for the kernel weights only."),
         Mistake(lambda g: g in (truth * cout, (truth + 1) * cout), f"{got} is the whole layer ({cout} filters).",
@@ -34,8 +37,8 @@ def check_kernel_size(answer, card=None):
         Mistake(kh * kw, f"{got} = {kh}x{kw} counts one input channel only.",
                 "each filter spans all the input channels."),
     ])
-    raise _Wrong(f"{got} is not the size of one block2_conv1 filter.",
-                 "model.get_layer('block2_conv1').get_weights()[0].shape is (height, width, inputs, filters).")
+    raise _Wrong(f"{got} is not the size of one {name} filter.",
+                 f"model.get_layer('{name}').get_weights()[0].shape is (height, width, inputs, filters).")
 
 
 def _vertical_edge_scores(kernels, template=None):
@@ -78,7 +81,11 @@ def check_vertical_edge(answer, card=None):
     _, cos_h = _vertical_edge_scores(kernels, np.tile([-1.0, 0.0, 1.0], (3, 1)).T)
     one_colour = kernels[:, :, :1]
     _, cos_c0 = _vertical_edge_scores(one_colour)
+    zero = (kernels ** 2).sum(axis=(0, 1, 2)) == 0          # an all-zero kernel (EfficientNet-Lite0 has one)
     reject_known(got, [
+        Mistake(lambda g: bool(zero[g]), "that kernel is all zero: its cosine is 0/0 = NaN, and np.argmax "
+                "returns the position of the first NaN.",
+                "give all-zero kernels the cosine 0 (np.where(norm > 0, dot / norm, 0)) or leave them out."),
         Mistake(int(np.argmax(cos_h)), "that kernel is most like a *horizontal* edge (dark above, bright below).",
                 "kernels[i, j] is row i, column j: a vertical edge changes from left to right, along j."),
         Mistake(int(np.argmax(np.abs(cos))), "that kernel has the largest |cosine|: it may be a bright-to-dark edge.",
@@ -119,8 +126,9 @@ def check_conv_response(fn, card=None):
     cases.append((x, k, 0.3))
     cases.append((rng.normal(size=(6, 5, 3)), rng.normal(size=(3, 3, 3)), -0.5))
     if card is not None:
-        kernels, biases = card.model.get_layer(_first_conv(card.model)).get_weights()
-        cases.append((rng.uniform(-1, 1, size=(8, 8, 3)), kernels[..., 0].astype(np.float64), float(biases[0])))
+        weights = card.model.get_layer(_first_conv(card.model)).get_weights()
+        bias = float(weights[1][0]) if len(weights) > 1 else 0.0     # EfficientNet's stem has no bias
+        cases.append((rng.uniform(-1, 1, size=(8, 8, 3)), weights[0][..., 0].astype(np.float64), bias))
     for x, kernel, bias in cases:
         out = _call(fn, x.copy(), kernel.copy(), bias, what="conv_response(x, kernel, bias)")
         want = _conv_reference(x, kernel, bias)
