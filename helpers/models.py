@@ -174,10 +174,13 @@ def _network_reachable(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[bool
         return False, f"{type(exc).__name__}: {exc}"
 
 
-def _offline_message(reason: str) -> str:
+def _offline_message(reason: str, detail: str = "") -> str:
+    """The error for missing VGG16 weights: a first line without technical detail (``auto`` prints
+    only that line), then the file, URL, where to put it, and ``detail`` (the network error)."""
     target = os.path.join(_keras_models_dir(), VGG16_FILE)
     return (
         f"VGG16's ImageNet weights are not available here and could not be downloaded ({reason}).\n"
+        + (f"  cause: {detail}\n" if detail else "") +
         f"  file:  {VGG16_FILE} ({VGG16_SIZE_MB} MB, md5 {VGG16_MD5})\n"
         f"  URL:   {VGG16_URL}\n"
         f"  put it at {target}\n"
@@ -211,13 +214,13 @@ def vgg16_weights_path(download: bool = True) -> str:
         raise ModelUnavailableError(_offline_message("not in Keras's cache and download=False"))
     ok, why = _network_reachable(VGG16_URL)
     if not ok:
-        raise ModelUnavailableError(_offline_message(f"no network: {why}"))
+        raise ModelUnavailableError(_offline_message("no network", why))
     from keras.utils import get_file
 
     try:
         return get_file(VGG16_FILE, VGG16_URL, cache_subdir="models", file_hash=VGG16_MD5)
     except Exception as exc:  # keras raises a bare Exception on fetch failure
-        raise ModelUnavailableError(_offline_message(f"download failed: {exc}")) from None
+        raise ModelUnavailableError(_offline_message("download failed", str(exc))) from None
 
 
 def _vgg16_preprocess(images):
