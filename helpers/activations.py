@@ -316,14 +316,20 @@ def input_similarity(activation, image) -> float:
     if a.ndim != 3 or img.ndim != 3:
         raise ValueError(f"expected activation (h, w, C) and image (H, W, 3), got {a.shape} and {img.shape}")
     H, W = img.shape[:2]
-    rows = (np.arange(H) * a.shape[0]) // H
-    cols = (np.arange(W) * a.shape[1]) // W
-    up = a[rows][:, cols].reshape(H * W, -1)
-    up = up - up.mean(axis=0)
-    grey = img.mean(axis=-1).ravel()
+    h, w = a.shape[:2]
+    rows = (np.arange(H) * h) // H                   # the map cell each pixel row / column falls in
+    cols = (np.arange(W) * w) // W
+    # The enlarged channel is constant on each cell's block of pixels, so its correlation with the
+    # image can be computed on the small map: block sizes and block sums of the centred grey levels
+    # (exactly the same numbers, without an (H*W, C) array: 0.5 GB for 1280 channels at 224 px).
+    counts = np.outer(np.bincount(rows, minlength=h), np.bincount(cols, minlength=w)).astype(np.float64)
+    grey = img.mean(axis=-1)
     grey = grey - grey.mean()
-    denom = np.linalg.norm(up, axis=0) * np.linalg.norm(grey)
-    corr = np.abs(grey @ up) / np.where(denom > 0, denom, 1.0)
+    block_sums = np.zeros((h, w))
+    np.add.at(block_sums, (rows[:, None], cols[None, :]), grey)
+    centred = a - np.einsum("hw,hwc->c", counts, a) / (H * W)
+    denom = np.sqrt(np.einsum("hw,hwc->c", counts, centred ** 2)) * np.linalg.norm(grey)
+    corr = np.abs(np.einsum("hw,hwc->c", block_sums, centred)) / np.where(denom > 0, denom, 1.0)
     corr[denom <= 1e-12] = 0.0
     return float(min(1.0, corr.max())) if corr.size else 0.0
 

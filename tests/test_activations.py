@@ -162,3 +162,16 @@ def test_top_channel_overlap_by_hand():
     assert activations.top_channel_overlap(np.repeat(a[:1], 3, axis=0), k=2) == 1.0
     with pytest.raises(ValueError, match="at least 2"):
         activations.top_channel_overlap(a[:1])
+
+
+def test_input_similarity_equals_enlarging_every_channel_and_correlating():
+    """The block-sum computation against the definition: nearest-neighbour enlargement + np.corrcoef."""
+    rng = np.random.default_rng(4)
+    for (h, w, c), (H, W) in (((3, 5, 4), (17, 23)), ((7, 7, 6), (224, 224)), ((1, 2, 3), (9, 8))):
+        act = rng.normal(size=(h, w, c))
+        act[..., 0] = 2.0                                   # a constant channel counts as 0
+        image = rng.uniform(0, 255, size=(H, W, 3))
+        grey = image.mean(axis=-1).ravel()
+        up = act[(np.arange(H) * h) // H][:, (np.arange(W) * w) // W]
+        want = max([0.0] + [abs(np.corrcoef(up[..., k].ravel(), grey)[0, 1]) for k in range(1, c)])
+        assert activations.input_similarity(act, image) == pytest.approx(want, abs=1e-9)
