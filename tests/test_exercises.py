@@ -7,10 +7,14 @@ truths behind the checks are compared with references computed another way:
 a tiny hand-made convnet whose answers are known by construction, the
 Dense weights of ShapesNet (Grad-CAM of a GAP + Dense head), Keras itself.
 """
+import dataclasses
 import glob
 import importlib.util
 import inspect
 import os
+import signal
+import threading
+import time
 import types
 
 import keras
@@ -20,6 +24,7 @@ import pytest
 import tensorflow as tf
 
 from helpers import exercises as E
+from helpers.exercises import _core
 from helpers.exercises._core import Mistake, _Wrong, reject_known
 from helpers.models import load_model
 
@@ -482,3 +487,298 @@ def test_the_layer_exercises_work_on_efficientnet_lite0_too(capsys):
     assert E.check_conv_response(S["02"].conv_response, eff) is True
     dead = int(np.flatnonzero((eff.model.get_layer("stem_conv").get_weights()[0] ** 2).sum(axis=(0, 1, 2)) == 0)[0])
     assert E.check_vertical_edge(dead, eff) is False and "0/0 = NaN" in capsys.readouterr().out
+
+
+# ------------------------------------ non-finite and non-integer answers ----
+
+VALUE_EXERCISES = [name for name, unit in E.units().items() if unit.solve is not None]
+FUNCTION_EXERCISES = [name for name, unit in E.units().items() if unit.solve is None]
+NON_FINITE = (np.nan, np.inf, -np.inf)
+
+
+def _solution(name, card, data):
+    """The reference answer of a value exercise, by running its solve line."""
+    unit = E.units()[name]
+    namespace = {"card": card, "ex_data": data, name: getattr(S[unit.notebook], name)}
+    exec(unit.solve, namespace)
+    return namespace["answer"]
+
+
+def _extra(name, card, data):
+    return dict((check.exercise, extra) for check, extra in _checks_with_args(card, data))[name]
+
+
+def test_threshold_parity_refuses_nan_and_inf_weights(capsys):
+    one_unit = dict(W_xh=[[1.0]], W_hh=[[0.0]], b=[0.0], W_hy=[np.nan])      # a NaN read-out "never differs"
+    assert_wrong(capsys, E.check_threshold_parity, one_unit, says="W_hy contains NaN or infinite values (nan")
+    sol = S["06"].threshold_parity()
+    for name in ("W_xh", "W_hh", "b", "W_hy"):
+        for bad in NON_FINITE:
+            weights = dict(sol, **{name: np.array(sol[name], np.float64)})
+            weights[name].flat[-1] = bad
+            assert_wrong(capsys, E.check_threshold_parity, weights, says=f"{name} contains NaN or infinite values")
+    assert_wrong(capsys, E.check_threshold_parity, dict(sol, W_hy=[np.nan, np.nan]), says="W_hy contains")
+    assert_wrong(capsys, E.check_threshold_parity, dict(sol, b_y=np.inf), says="b_y is inf, not a finite number")
+    huge = dict(sol, W_hy=[1e308, 1e308], b_y=-1e308)                    # finite, but the read-out overflows
+    assert_wrong(capsys, E.check_threshold_parity, huge, says="read-out is")
+    assert_correct(capsys, E.check_threshold_parity, sol)
+
+
+def test_layer_shape_must_be_integers(capsys, tiny):
+    assert_correct(capsys, E.check_layer_shape, (4, 4, 5), tiny)
+    assert_correct(capsys, E.check_layer_shape, (4.0, 4, np.float32(5.0)), tiny)        # exact integers stay fine
+    assert_correct(capsys, E.check_layer_shape, np.array([4.0, 4.0, 5.0]), tiny)
+    assert_correct(capsys, E.check_layer_shape, tf.TensorShape([4, 4, 5]), tiny)
+    for bad, says in (((4, 4, 5.5), "5.5 is not a whole number"), ((4.5, 4, 5), "4.5 is not a whole number"),
+                      ([4, 4, 5.000001], "is not a whole number"), (np.array([4.0, 4.0, 5.25]), "5.25 is not"),
+                      ((4, 4, np.nan), "nan is not a finite number"), ((4, np.inf, 5), "inf is not a finite"),
+                      (("4", "4", "5"), "'4' is a str"), ((True, 4, 5), "True is a bool")):
+        assert_wrong(capsys, E.check_layer_shape, bad, tiny, says="the shape must be integers (h, w, C): ")
+        assert_wrong(capsys, E.check_layer_shape, bad, tiny, says=says)
+    assert_wrong(capsys, E.check_layer_shape, (None, 4, 4, 5), tiny, says="a tuple of three integers")
+
+
+def test_value_exercises_refuse_nan_and_inf(capsys, card, data):
+    for name in VALUE_EXERCISES:
+        check, extra = getattr(E, f"check_{name}"), _extra(name, card, data)
+        right = _solution(name, card, data)
+        for bad in NON_FINITE:
+            if name == "layer_shape":
+                answer, says = (*right[:2], bad), "the shape must be integers (h, w, C): "
+            elif name == "decay_half_life":       # a Regularizers cannot be built with NaN; forced past it
+                answer, says = dataclasses.replace(right), "its l2_decay is "
+                object.__setattr__(answer, "l2_decay", bad)
+            elif name == "threshold_parity":
+                answer, says = dict(right, b=[0.5, bad]), "b contains NaN or infinite values"
+            elif name == "before_softmax":
+                answer, says = bad, "one letter"
+            elif np.ndim(right):                 # the Grad-CAM arrays
+                answer = np.array(right, np.float64)
+                answer.flat[answer.size // 2] = bad
+                says = f"the answer contains NaN or infinite values ({bad} at index "
+            else:                                 # one number, int or float
+                answer, says = bad, "not a finite number"
+            for given in ((answer,) if not np.isscalar(answer) else (answer, np.float32(answer), np.array([answer]))):
+                result, out = run(capsys, check, given, *extra)
+                assert result is False and ": not yet" in out and says in out, (name, given, out)
+                if np.isscalar(answer) and name != "before_softmax":
+                    assert "Hint: look for a division by zero" in out, (name, out)
+        assert_correct(capsys, check, right, *extra)
+
+
+def test_integer_exercises_refuse_fractions_but_take_exact_floats(capsys, card, data):
+    for name in ("kernel_size", "blue_channel", "vertical_edge", "rnn_params"):
+        check, extra = getattr(E, f"check_{name}"), _extra(name, card, data)
+        right = _solution(name, card, data)
+        for bad in (right + 0.5, right + 0.001, right - 0.25, np.float32(right + 0.5), np.array([right + 0.5])):
+            assert_wrong(capsys, check, bad, *extra, says="is not a whole number")
+        for exact in (float(right), np.float64(right), np.array(right), np.array([float(right)])):
+            assert_correct(capsys, check, exact, *extra)
+        assert_wrong(capsys, check, np.array([True]), *extra, says="")
+    assert_wrong(capsys, E.check_window_3_of_10, 10 ** 400, says="an integer of 401 digits")
+
+
+def _corrupt(value, rng, integers):
+    """A wrong-kind variant of a right answer: NaN / inf somewhere, or a fraction where integers belong."""
+    bad = rng.choice([np.nan, np.inf, -np.inf] + ([rng.uniform(0.01, 0.99)] if integers else []))
+    if isinstance(value, dict):
+        out = {k: np.array(v, np.float64) if v is not None else None for k, v in value.items()}
+        key = rng.choice([k for k in ("W_xh", "W_hh", "b", "W_hy") if out[k].size])
+        out[key].flat[rng.integers(out[key].size)] = bad
+        return out
+    if np.ndim(value) == 0:
+        number = bad if not np.isfinite(bad) else float(value) + bad
+        return [number, np.float64(number), np.array([number]), np.float32(number)][rng.integers(4)]
+    arr = np.array(value, np.float64)
+    i = rng.integers(arr.size)
+    arr.flat[i] = bad if not np.isfinite(bad) else arr.flat[i] + bad
+    return [arr, arr.tolist(), tuple(arr.ravel().tolist())][rng.integers(3)] if arr.ndim == 1 else arr
+
+
+def test_random_wrong_kind_answers_never_pass_and_never_raise(capsys, card, data):
+    """Property (a seeded random search; Hypothesis is not installed): NaN, inf or a fraction in a right
+    answer - a value, or what a right function returns - is never graded correct, and no check raises."""
+    rng = np.random.default_rng(20240601)
+    integers = {"layer_shape", "kernel_size", "blue_channel", "vertical_edge", "rnn_params"}
+    for name in VALUE_EXERCISES:
+        if name in ("decay_half_life", "before_softmax"):
+            continue                                           # no numbers to spoil (tested above)
+        check, extra = getattr(E, f"check_{name}"), _extra(name, card, data)
+        right = _solution(name, card, data)
+        for _ in range(6):
+            answer = _corrupt(right, rng, name in integers)
+            result, out = run(capsys, check, answer, *extra)
+            assert result is False and "could not be run" not in out, (name, answer, out)
+    for name in FUNCTION_EXERCISES:
+        check, extra = getattr(E, f"check_{name}"), _extra(name, card, data)
+        sol = getattr(S[E.units()[name].notebook], name)
+        for _ in range(4):
+            spoil = np.random.default_rng(rng.integers(1 << 30))
+
+            def spoiled(*args, sol=sol, spoil=spoil, name=name):
+                return _corrupt(sol(*args), spoil, name in ("strongest_channels", "running_parity"))
+
+            result, out = run(capsys, check, spoiled, *extra)
+            assert result is False and "could not be run" not in out, (name, out)
+
+
+# ---------------------------------------------------- endless loops ----
+
+@pytest.fixture
+def short_limit(monkeypatch):
+    """TIME_LIMIT = 0.5 s; the SIGALRM handler and timer must be as they were after every check."""
+    monkeypatch.setattr(_core, "TIME_LIMIT", 0.5, raising=False)     # raising=False: the tests fail, not error,
+    before = signal.getsignal(signal.SIGALRM)                          # on a _core without a limit
+    yield 0.5
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def _endless(seconds=5.0, pause=0.0, then=None):
+    """A student's endless loop (busy, or sleeping `pause` s a turn); it gives up after `seconds` - raising, or
+    returning ``then(*args)`` - so that a check without a time limit fails instead of hanging."""
+    give_up = time.monotonic() + seconds
+
+    def endless(*args):
+        while True:
+            if pause:
+                time.sleep(pause)
+            if time.monotonic() > give_up:
+                if then is None:
+                    raise RuntimeError("nothing stopped the endless loop")
+                return then(*args)
+
+    return endless
+
+
+@pytest.mark.parametrize("name", FUNCTION_EXERCISES)
+def test_endless_loops_are_stopped_and_the_next_check_works(capsys, short_limit, card, data, name):
+    check, extra = getattr(E, f"check_{name}"), _extra(name, card, data)
+    started = time.monotonic()
+    result, out = run(capsys, check, _endless(), *extra)
+    assert time.monotonic() - started < 3.0, out
+    assert result is False and ": not yet" in out, out
+    assert "your function did not finish within 0.5 s (an endless loop?)" in out and "Hint:" in out, out
+
+    result, out = run(capsys, check, _endless(pause=0.05), *extra)
+    assert result is False and "did not finish within 0.5 s" in out, out
+    assert_correct(capsys, check, getattr(S[E.units()[name].notebook], name), *extra)      # the kernel goes on
+
+
+def test_a_function_that_swallows_the_interruption_still_times_out(capsys, short_limit):
+    loop = _endless(then=lambda bits: np.cumsum(bits) % 2)
+
+    def stubborn(bits):
+        try:
+            return loop(bits)
+        except BaseException:
+            return np.cumsum(bits) % 2                # right, but only after being stopped
+
+    def rewrapped(bits):
+        try:
+            return loop(bits)
+        except BaseException as exc:
+            raise ValueError("interrupted") from exc
+
+    assert_wrong(capsys, E.check_running_parity, stubborn, says="did not finish within 0.5 s")
+    assert_wrong(capsys, E.check_running_parity, rewrapped, says="did not finish within 0.5 s")
+
+
+def test_the_time_limit_is_one_budget_per_check(capsys, monkeypatch):
+    monkeypatch.setattr(_core, "TIME_LIMIT", 0.5, raising=False)
+
+    def slow(bits):                                  # ~50 calls of 20 ms: 1 s in all, no call alone too slow
+        time.sleep(0.02)
+        return np.cumsum(bits) % 2
+
+    assert_wrong(capsys, E.check_running_parity, slow, says="the 0.5 s are for all the calls together")
+    monkeypatch.setattr(_core, "TIME_LIMIT", 1.8)
+    assert_correct(capsys, E.check_running_parity, slow)
+    assert_correct(capsys, E.check_running_parity, slow)        # every check starts with a fresh budget
+    monkeypatch.setattr(_core, "TIME_LIMIT", None)
+    assert_correct(capsys, E.check_running_parity, slow)
+
+
+def test_an_outer_alarm_is_paused_and_put_back(capsys, short_limit):
+    fired = []
+
+    def outer_handler(signum, frame):
+        fired.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, outer_handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        assert_wrong(capsys, E.check_total_variation, _endless(), says="did not finish")
+        assert signal.getsignal(signal.SIGALRM) is outer_handler and not fired
+        assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
+        signal.setitimer(signal.ITIMER_REAL, 0.05)              # an outer timer due during the check still fires
+        assert_correct(capsys, E.check_total_variation, lambda img: (time.sleep(0.1), S["03"].total_variation(img))[1])
+        time.sleep(0.01)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_no_time_limit_outside_the_main_thread(capsys, short_limit):
+    calls = []
+
+    def slow_once(bits):                    # 0.8 s on its first call: over the limit, but no SIGALRM in a thread
+        if not calls:
+            time.sleep(0.8)
+        calls.append(1)
+        return np.cumsum(bits) % 2
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(E.check_running_parity(slow_once)))
+    worker.start()
+    worker.join(10)
+    assert results == [True], capsys.readouterr().out
+    capsys.readouterr()
+
+
+# ------------------------------------------------ inputs changed in place ----
+
+def test_functions_that_change_their_inputs_are_told(capsys, card):
+    sols = {name: getattr(S[E.units()[name].notebook], name) for name in FUNCTION_EXERCISES}
+
+    def after(fn, spoil):
+        def student(*args):
+            out = fn(*args)
+            spoil(*args)
+            return out
+        return student
+
+    def zero(a, *rest):
+        a[...] = 0
+
+    def sort_in_place(a, *rest):
+        a.sort()
+
+    cases = [
+        ("strongest_channels", zero, "act"), ("strongest_channels", sort_in_place, "act"),
+        ("conv_response", zero, "x"), ("conv_response", lambda x, k, b: k.__imul__(-1), "kernel"),
+        ("total_variation", lambda img: img.__isub__(img.mean()), "img"),
+        ("running_parity", sort_in_place, "bits"), ("running_parity", zero, "bits"),
+    ]
+    for name, spoil, arg in cases:
+        check = getattr(E, f"check_{name}")
+        assert_wrong(capsys, check, after(sols[name], spoil), says=f"your function changed its input {arg} in place")
+
+    def l2_in_place(x, decay):                        # l2_decay keeps its own words
+        x *= 1 - decay
+        return x
+
+    result, out = run(capsys, E.check_l2_decay, l2_in_place)
+    assert result is False and "not yet - it changed x in place." in out and "its input" not in out, out
+
+    def forgot_return(x, decay):
+        x *= 1 - decay
+
+    assert_wrong(capsys, E.check_l2_decay, forgot_return, says="it changed x in place")
+
+    def same_values(bits):                            # writing what was there already changes nothing
+        bits[...] = bits.copy()
+        return np.cumsum(bits) % 2
+
+    assert_correct(capsys, E.check_running_parity, same_values)
+    assert_correct(capsys, E.check_conv_response, sols["conv_response"], card)

@@ -15,6 +15,11 @@ A check **prints** one verdict and returns it:
 A check never raises, whatever the answer (so an unsolved notebook still runs
 from top to bottom, and a wrong answer lets the student keep going); errors
 raised by the student's own function are reported as part of the verdict.
+So are a function that does not finish within ``_core.TIME_LIMIT`` seconds (10 s
+for all the calls of one check; an endless loop is stopped and the kernel goes
+on) and a function that changes its input arrays in place (it is given
+copies). NaN, infinite and non-integer values are never graded correct
+(32.0 counts as an integer, 32.5 does not).
 The truth is always computed here, from the model in use (VGG16 or
 ShapesNet), not stored.
 

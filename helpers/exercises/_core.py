@@ -7,11 +7,23 @@ raises :class:`_NotAttempted` or :class:`_Wrong`; the decorator turns that
 into the printed verdict, records it (:func:`results`) and returns
 True / None / False. Typical wrong answers are data: a list of
 :class:`Mistake` tried in order by :func:`reject_known`.
+
+Answers are parsed strictly: :func:`_as_int` never truncates (32.5 is no
+integer, 32.0 is), and NaN / infinite values are refused with a message that
+names them (:func:`_reject_non_finite`) - NaN compares false with everything,
+so a check that let one through could call it correct. The student's
+functions run through :func:`_call`: on copies of their array arguments (an
+input changed in place is reported), within a time budget of
+:data:`TIME_LIMIT` seconds per check.
 """
 from __future__ import annotations
 
 import functools
 import operator
+import re
+import signal
+import threading
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,6 +37,18 @@ LEVELS = ("easy", "medium", "harder")
 
 _RESULTS: dict = {}
 _UNITS: dict = {}
+
+#: Seconds the student's own code may run in one check, summed over all the calls that check makes
+#: (a budget per check, not per call: running_parity is called about 60 times, the other functions
+#: 1 to 9 times, and the reference solutions need milliseconds in all). Past it the function is
+#: stopped and the verdict is "not yet ... did not finish within N s (an endless loop?)"; the kernel
+#: stays usable. Enforced with SIGALRM (``signal.setitimer``) in the main thread, where Jupyter runs
+#: cells; on a platform without SIGALRM (Windows) or in another thread the function runs without a
+#: limit. Python code is stopped at once (also in time.sleep); one long numpy or TensorFlow call is
+#: stopped when it returns. None or 0: no limit.
+TIME_LIMIT = 10.0
+
+_CLOCK = {"seconds": 0.0, "calls": 0}       # the student's time and calls in the running check
 
 
 def results() -> dict:
@@ -138,6 +162,7 @@ def exercise(number: str, title: str, level: str, solve: str | None = None):
         @functools.wraps(body)
         def check(*args, **kwargs):
             label = _UNITS[name].label
+            _CLOCK.update(seconds=0.0, calls=0)          # a fresh time budget for every check
             try:
                 note = body(*args, **kwargs)
             except _NotAttempted as exc:
@@ -168,23 +193,197 @@ def exercise(number: str, title: str, level: str, solve: str | None = None):
     return wrap
 
 
-def _call(fn, *args, what: str = "your function"):
-    """Call the student's function; a None result means "not attempted", an exception becomes a verdict."""
+class _TimeUp(BaseException):
+    """Raised in the student's code when the check's time budget is spent (a BaseException, so that
+    ``except Exception`` in the student's code does not swallow it)."""
+
+
+def _alarm_usable() -> bool:
+    return (hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread())
+
+
+def _run_limited(fn, args, seconds, state):
+    """``fn(*args)``, interrupted by :class:`_TimeUp` after ``seconds`` (SIGALRM, main thread only).
+
+    ``state["expired"]`` turns True when the alarm went off, even if the student's code swallowed
+    the exception (a bare ``except:``) and returned. The previous SIGALRM handler and a timer
+    already running (e.g. a test runner's) are put back in any case; such a timer is paused while
+    the student's code runs and resumes with what it had left. Without SIGALRM, in another thread,
+    with a handler not installed from Python, or with ``seconds`` None: no limit.
+    """
+    if seconds is None or not _alarm_usable():
+        return fn(*args)
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is None:
+        return fn(*args)
+    started = time.monotonic()
+    deadline = started + seconds
+
+    def on_alarm(signum, frame):
+        if state["armed"]:
+            state["armed"], state["expired"] = False, True
+            raise _TimeUp()
+        if time.monotonic() < deadline - 1e-3 and callable(previous):    # an outer timer's alarm, not ours
+            previous(signum, frame)
+
+    outer = (0.0, 0.0)
+    signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        outer = signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            state["armed"] = True
+            signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+            return fn(*args)
+        finally:
+            state["armed"] = False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer[0] - (time.monotonic() - started), 1e-6), outer[1])
+
+
+def _timed_out(what: str, limit: float) -> _Wrong:
+    calls = _CLOCK["calls"]
+    where = "" if what == "your function" else f" - stopped in {what}"
+    if calls > 1:
+        where += f", its call number {calls} in this check (the {limit:g} s are for all the calls together)"
+    return _Wrong(f"your function did not finish within {limit:g} s (an endless loop?){where}.",
+                  "make sure every loop ends: a `while` condition must become False (does its variable change "
+                  "inside the loop?). Try the function on a small example in a cell of your own; "
+                  "Kernel > Interrupt stops a cell that hangs.")
+
+
+def _arg_names(what: str, n: int) -> list:
+    """The argument names in ``what`` ("conv_response(x, kernel, bias)" -> x, kernel, bias), else "argument i"."""
+    m = re.fullmatch(r"[\w.]+\((.*)\)", what)
+    names = [a.strip() for a in m.group(1).split(",")] if m else []
+    return names if len(names) == n else [f"argument {i + 1}" for i in range(n)]
+
+
+def _unchanged(copy, original) -> bool:
+    if copy.shape != original.shape or copy.dtype != original.dtype:
+        return False
+    try:
+        return bool(np.array_equal(copy, original, equal_nan=True))
+    except TypeError:                       # equal_nan needs numbers
+        return bool(np.array_equal(copy, original))
+
+
+def _call(fn, *args, what: str = "your function", in_place=()):
+    """Call the student's function inside a check; a None result means "not attempted", an exception,
+    an endless loop or a changed input becomes a verdict.
+
+    The function gets copies of the numpy arrays among ``args`` (the check keeps the originals) and
+    runs within what is left of the check's :data:`TIME_LIMIT`. An array input that the function
+    changed in place (values, shape or dtype) is reported: the notebooks call these functions on the
+    student's own data, which an in-place change would corrupt. Numbers cannot change in place.
+
+    Args:
+        fn: the student's function (None: not attempted).
+        *args: its arguments.
+        what: the call as the student reads it, e.g. "conv_response(x, kernel, bias)"; the names in
+            the parentheses name the changed input.
+        in_place: :class:`Mistake` list matched against the name of a changed input, for an
+            exercise's own message (the general one otherwise).
+    """
     if fn is None:
         raise _NotAttempted()
     if not callable(fn):
         raise _Wrong(f"the answer should be a function (def ...), got {type(fn).__name__} {fn!r:.60}.",
                      "define the function in the starter cell and pass its name to the check, without ().")
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    limit = TIME_LIMIT
+    left = limit - _CLOCK["seconds"] if limit and _alarm_usable() else None      # no limit where no SIGALRM
+    state = {"armed": False, "expired": False}
+    _CLOCK["calls"] += 1
+    started = time.monotonic()
     try:
-        out = fn(*args)
+        if left is not None and left <= 0:
+            raise _TimeUp()
+        out = _run_limited(fn, copies, left, state)
+    except _TimeUp:
+        raise _timed_out(what, limit) from None
     except Exception as exc:
-        tb = traceback.extract_tb(exc.__traceback__)
-        where = f" (line {tb[-1].lineno}: {tb[-1].line})" if len(tb) > 1 and tb[-1].line else ""
+        if state["expired"]:                # the student's code turned the interruption into another error
+            raise _timed_out(what, limit) from None
+        tb = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename != __file__]
+        where = f" (line {tb[-1].lineno}: {tb[-1].line})" if tb and tb[-1].line else ""
         raise _Wrong(f"{what} raised {type(exc).__name__}: {exc}{where}",
                      "run it on a small example in a cell of your own and read the error.") from None
+    finally:
+        _CLOCK["seconds"] += time.monotonic() - started
+    if state["expired"]:                    # it swallowed the interruption and returned
+        raise _timed_out(what, limit)
+    for name, arg, copy in zip(_arg_names(what, len(args)), args, copies):
+        if isinstance(arg, np.ndarray) and not _unchanged(copy, arg):
+            reject_known(name, in_place)
+            raise _Wrong(f"your function changed its input {name} in place.",
+                         f"leave {name} as it was and return a new array: `{name} -= ...`, `{name} *= ...` or "
+                         f"`{name}[...] = ...` write into the caller's array (work on {name}.copy() if you must).")
     if out is None:
         raise _NotAttempted(f"{what} returns None: write its body (and don't forget `return`).")
     return out
+
+
+_NON_FINITE_HINT = "look for a division by zero (x / 0 is inf, 0 / 0 is NaN) or a NaN typed in by hand."
+
+
+def _reject_non_finite(values, name: str = "the answer", hint: str = _NON_FINITE_HINT):
+    """Return ``values`` as a float64 array; raise :class:`_Wrong` naming the first NaN / infinite entry.
+
+    NaN compares false with everything, so a check comparing "is it wrong?" would let it through.
+    Messages: "<name> is nan, not a finite number." for one number, "<name> contains NaN or infinite
+    values (inf at index 2, 1 in all)." for an array.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return arr
+    if arr.ndim == 0:
+        raise _Wrong(f"{name} is {float(arr)}, not a finite number.", hint)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    at = first[0] if len(first) == 1 else first
+    raise _Wrong(f"{name} contains NaN or infinite values ({arr[first]} at index {at}, {int(bad.sum())} in all).",
+                 hint)
+
+
+class _NotInteger(Exception):
+    """``value`` is no integer: ``kind`` is "bool", "type", "non-finite" or "fraction"; str() completes a sentence."""
+
+    def __init__(self, kind: str, reason: str, value=None):
+        super().__init__(reason)
+        self.kind, self.value = kind, value
+
+
+def _integer(value) -> int:
+    """``int(value)`` for an int, or a float that is exactly an integer (32.0); never truncates or rounds.
+
+    A 0-d array or tensor of numbers counts as its number. Raises :class:`_NotInteger` otherwise
+    ("32.5 is not a whole number", "nan is not a finite number", "True is a bool, not a number").
+    """
+    if not isinstance(value, (bool, int, float, str, bytes, np.generic)):
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            arr = None
+        if arr is not None and arr.ndim == 0 and arr.dtype.kind in "biuf":
+            value = arr.item()
+    if isinstance(value, (bool, np.bool_)):
+        raise _NotInteger("bool", f"{value!r} is a bool, not a number")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            raise _NotInteger("non-finite", f"{float(value)} is not a finite number")
+        if float(value).is_integer():
+            return int(value)
+        raise _NotInteger("fraction", f"{float(value)!r} is not a whole number")
+    raise _NotInteger("type", f"{value!r:.40} is a {type(value).__name__}, not a number", value)
+
+
+_INT_HINT = "np.argmax(...) gives an index; int(...) turns a numpy number into a Python int."
 
 
 def _as_int(answer, what="an integer"):
@@ -194,25 +393,31 @@ def _as_int(answer, what="an integer"):
         raise _Wrong(f"the answer should be {what}, got {answer!r}.")
     if isinstance(answer, np.ndarray) and answer.size == 1:
         answer = answer.item()
-    if isinstance(answer, (int, np.integer)):
-        return int(answer)
-    if isinstance(answer, (float, np.floating)) and float(answer).is_integer():
-        return int(answer)
-    raise _Wrong(f"the answer should be {what}, got {type(answer).__name__} {answer!r:.60}.",
-                 "np.argmax(...) gives an index; int(...) turns a numpy number into a Python int.")
+    try:
+        return _integer(answer)
+    except _NotInteger as exc:
+        if exc.kind == "non-finite":
+            raise _Wrong(f"the answer should be {what}: {exc}.", _NON_FINITE_HINT) from None
+        if exc.kind == "fraction":
+            raise _Wrong(f"the answer should be {what}: {exc}.",
+                         "an index or a count is a whole number: look for a division or a mean on the way "
+                         "(int(...) would only hide it).") from None
+        raise _Wrong(f"the answer should be {what}, got {type(answer).__name__} {answer!r:.60}.", _INT_HINT) from None
 
 
-def _as_float(answer, what="a number"):
+def _as_float(answer, what="a number", name="the answer"):
     if answer is None:
         raise _NotAttempted()
     if isinstance(answer, np.ndarray) and answer.size == 1:
         answer = answer.item()
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        raise _Wrong(f"the answer should be {what}, got {type(answer).__name__} {answer!r:.60}.")
-    value = float(answer)
-    if not np.isfinite(value):
-        raise _Wrong(f"the answer is {value}, not a finite number.")
-    return value
+        raise _Wrong(f"{name} should be {what}, got {type(answer).__name__} {answer!r:.60}.")
+    try:
+        value = float(answer)
+    except OverflowError:                   # an int beyond 1.8e308
+        raise _Wrong(f"{name} is an integer of {len(str(abs(answer)))} digits, not a finite number.",
+                     _NON_FINITE_HINT) from None
+    return float(_reject_non_finite(value, name))
 
 
 def _as_array(answer, what="an array", shape=None, hint=""):
@@ -224,9 +429,7 @@ def _as_array(answer, what="an array", shape=None, hint=""):
         raise _Wrong(f"the answer should be {what} of numbers, got {type(answer).__name__}.") from None
     if shape is not None and arr.shape != tuple(shape):
         raise _Wrong(f"the answer has shape {arr.shape}, expected {tuple(shape)}.", hint)
-    if not np.all(np.isfinite(arr)):
-        raise _Wrong("the answer contains NaN or infinite values.", "look for a division by zero.")
-    return arr
+    return _reject_non_finite(arr, "the answer", "look for a division by zero.")
 
 
 def _close(a, b, rtol=1e-4, atol=None) -> bool:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Mistake, _as_int, _call, _card, _first_conv, _NotAttempted, _Wrong, exercise, reject_known
+from ._core import (Mistake, _as_int, _call, _card, _first_conv, _integer, _NotAttempted, _NotInteger,
+                    _reject_non_finite, _Wrong, exercise, reject_known)
 
 
 @exercise("1.1", "The shape of a feature map", "easy", solve="answer = layer_shape(card)")
@@ -29,7 +30,14 @@ def check_layer_shape(answer, card=None):
               f"between {name1} and {name} the network downsamples (stride-2 convolutions): each halves height "
               "and width.")
     try:
-        got = tuple(int(v) for v in (answer.shape if hasattr(answer, "shape") and np.ndim(answer) > 1 else answer))
+        items = tuple(answer.shape if hasattr(answer, "shape") and np.ndim(answer) > 1 else answer)
+        got = tuple(_integer(v) for v in items)
+    except _NotInteger as exc:
+        if exc.kind == "type" and not isinstance(exc.value, (str, bytes)):
+            raise _Wrong(f"the answer should be a tuple of three integers (h, w, C), got {answer!r:.60}.") from None
+        raise _Wrong(f"the shape must be integers (h, w, C): {exc}.",
+                     "a feature map has a whole number of rows, columns and channels: read them off "
+                     "acts[name].shape[1:] (ints), don't compute them with / or type them as decimals.") from None
     except (TypeError, ValueError):
         raise _Wrong(f"the answer should be a tuple of three integers (h, w, C), got {answer!r:.60}.") from None
     if got == shape:
@@ -134,12 +142,16 @@ def check_strongest_channels(fn):
         return [ch for _, ch in means[:k]]
 
     for act, k in cases:
-        out = _call(fn, act.copy(), k, what="strongest_channels(act, k)")
+        out = _call(fn, act, k, what="strongest_channels(act, k)")
         try:
             got = np.asarray(out).ravel()
         except Exception:
             raise _Wrong(f"strongest_channels returned {type(out).__name__}, not a list of channel indices.") from None
         want = reference(act, k)
+        if got.dtype.kind not in "iuf":
+            raise _Wrong(f"for k={k} it returned {got.tolist()[:8]}: not channel indices (integers).",
+                         "np.argsort gives the indices that sort the means.")
+        _reject_non_finite(got, f"for k={k} the result")
         if got.dtype.kind == "f" and not np.all(np.mod(got, 1) == 0):
             raise _Wrong(f"for k={k} it returned {np.round(got, 3).tolist()}: values, not channel indices.",
                          "np.argsort gives the indices that sort the means.")

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Mistake, _as_float, _call, _close, _NotAttempted, _Wrong, exercise, reject_known
+from ._core import Mistake, _as_float, _call, _close, _NotAttempted, _reject_non_finite, _Wrong, exercise, reject_known
+
+
+#: The notebook applies l2_decay to the image being optimised: it must not change it behind the engine's back.
+_IN_PLACE = [Mistake("x", "it changed x in place.",
+                     "return a new array (x * (1 - decay)) and leave x as it was: x *= ... overwrites it.")]
 
 
 @exercise("3.1", "L2 decay as a function", "easy")
@@ -16,25 +21,22 @@ def check_l2_decay(fn):
     rng = np.random.default_rng(3)
     for shape, decay in (((4, 5, 3), 0.3), ((2, 6, 6, 3), 1e-4), ((3, 3, 3), 0.0), ((2, 2, 3), 1.0)):
         x = rng.normal(scale=40.0, size=shape)
-        before = x.copy()
-        out = _call(fn, x, decay, what="l2_decay(x, decay)")
-        if not np.array_equal(x, before):
-            raise _Wrong("it changed x in place.",
-                         "return a new array (x * (1 - decay)) and leave x as it was: x *= ... overwrites it.")
+        out = _call(fn, x, decay, what="l2_decay(x, decay)", in_place=_IN_PLACE)
         try:
             got = np.asarray(out, dtype=np.float64)
         except (TypeError, ValueError):
             raise _Wrong(f"l2_decay returned {type(out).__name__}, not an array.") from None
-        want = before - decay * before          # the fraction `decay` of x removed
+        want = x - decay * x                    # the fraction `decay` of x removed
         if got.shape != want.shape:
             raise _Wrong(f"for x of shape {shape} it returned shape {got.shape}.",
                          "work elementwise: the result has the shape of x.")
+        _reject_non_finite(got, f"with decay={decay} the result")
         if _close(got, want, rtol=1e-9, atol=1e-9):
             continue
         reject_known(got, [
-            Mistake(before * decay, f"with decay={decay} it returned decay * x.",
+            Mistake(x * decay, f"with decay={decay} it returned decay * x.",
                     "decay is the fraction that is *removed*: what remains is (1 - decay) * x."),
-            Mistake(before - decay, f"with decay={decay} it subtracted decay from every pixel.",
+            Mistake(x - decay, f"with decay={decay} it subtracted decay from every pixel.",
                     "the decay is multiplicative: every pixel shrinks towards grey by the same fraction."),
         ], same=lambda a, b: _close(a, b, rtol=1e-9, atol=1e-9))
         raise _Wrong(f"with decay={decay} the result differs from x * (1 - decay) "
@@ -61,7 +63,7 @@ def check_decay_half_life(answer):
         raise _Wrong(f"the answer should be the engine's Regularizers, got {type(answer).__name__}.",
                      "answer = regularizers('yosinski3', l2_decay=YOUR_VALUE) (from helpers.maximize).")
     target = 1.0 - 0.5 ** (1.0 / 100.0)
-    d = float(answer.l2_decay)
+    d = _as_float(answer.l2_decay, "a number", name="its l2_decay")
     base = PRESETS["yosinski3"]
     if abs(d - target) > 0.01 * target:
         kept = (1.0 - d) ** 100
@@ -105,8 +107,8 @@ def check_total_variation(fn):
         return abs(got - value) <= 1e-6 * max(1.0, abs(value))
 
     for img in images:
-        out = _call(fn, img.copy(), what="total_variation(img)")
-        got = _as_float(out, "a number")
+        out = _call(fn, img, what="total_variation(img)")
+        got = _as_float(out, "a number", name=f"total_variation(img) for an image of shape {img.shape}")
         want = _tv_reference(img)
         if same(got, want):
             continue

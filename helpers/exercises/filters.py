@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import (Mistake, _as_int, _call, _card, _close, _first_conv, _NotAttempted, _Wrong, exercise,
-                    reject_known)
+from ._core import (Mistake, _as_int, _call, _card, _close, _first_conv, _NotAttempted, _reject_non_finite, _Wrong,
+                    exercise, reject_known)
 
 
 @exercise("2.1", "Why deeper kernels are no pictures", "easy", solve="answer = kernel_size(card)")
@@ -130,7 +130,7 @@ def check_conv_response(fn, card=None):
         bias = float(weights[1][0]) if len(weights) > 1 else 0.0     # EfficientNet's stem has no bias
         cases.append((rng.uniform(-1, 1, size=(8, 8, 3)), weights[0][..., 0].astype(np.float64), bias))
     for x, kernel, bias in cases:
-        out = _call(fn, x.copy(), kernel.copy(), bias, what="conv_response(x, kernel, bias)")
+        out = _call(fn, x, kernel, bias, what="conv_response(x, kernel, bias)")
         want = _conv_reference(x, kernel, bias)
         try:
             got = np.asarray(out, dtype=np.float64)
@@ -148,6 +148,9 @@ def check_conv_response(fn, card=None):
             else:
                 raise _Wrong(f"for x of shape {x.shape} it returned shape {got.shape}, expected {want.shape}.",
                              "out[r, c] = relu(sum(x[r:r+3, c:c+3, :] * kernel) + bias) for every r, c that fits.")
+        _reject_non_finite(got, f"for x of shape {x.shape} the result",
+                           "look for a division by zero, or an array made with np.empty (it holds whatever was in "
+                           "memory): start from np.zeros.")
         if _close(got, want, rtol=1e-6):
             continue
         reject_known(got, [

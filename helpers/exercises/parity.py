@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from ._core import Mistake, _as_float, _call, _Wrong, exercise, reject_known
+from ._core import Mistake, _as_float, _call, _reject_non_finite, _Wrong, exercise, reject_known
 
 
 @exercise("5.1", "A 3-bit window", "easy", solve="answer = window_3_of_10()")
@@ -54,7 +54,7 @@ def check_running_parity(fn):
     cases += [np.array(bits) for n in (2, 3, 5) for bits in itertools.product((0, 1), repeat=n)]
     cases.append(rng.integers(0, 2, size=300))
     for bits in cases:
-        out = _call(fn, bits.copy(), what="running_parity(bits)")
+        out = _call(fn, bits, what="running_parity(bits)")
         want = _parity_loop(bits)
         s = "".join(map(str, bits.tolist())) if len(bits) <= 20 else f"a {len(bits)}-bit string"
         if isinstance(out, str):
@@ -69,6 +69,8 @@ def check_running_parity(fn):
                          "return the parity after *every* bit: an array as long as the string.")
         if got.dtype.kind not in "biuf":
             raise _Wrong(f"on {s} it returned {got.tolist()[:10]}: not numbers 0/1.")
+        if got.dtype.kind == "f":
+            _reject_non_finite(got, f"on {s} the result", "return 0/1 numbers, one per bit.")
         got = got.ravel()
         if len(got) != len(bits):
             raise _Wrong(f"on {s} ({len(bits)} bits) it returned {len(got)} values.",
@@ -106,7 +108,7 @@ def check_window_accuracy(fn):
     got_all = {}
     for n, k in pairs:
         out = _call(fn, n, k, what=f"window_accuracy({n}, {k})")
-        got_all[(n, k)] = _as_float(out, "a fraction between 0 and 1")
+        got_all[(n, k)] = _as_float(out, "a fraction between 0 and 1", name=f"window_accuracy({n}, {k})")
     want = {p: _window_truth(*p) for p in pairs}
     wrong = [p for p in pairs if abs(got_all[p] - want[p]) > 1e-9]
     if not wrong:

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from ._core import Mistake, _as_float, _as_int, _NotAttempted, _Wrong, exercise, reject_known
+from ._core import Mistake, _as_float, _as_int, _NotAttempted, _reject_non_finite, _Wrong, exercise, reject_known
 
 
 @exercise("6.1", "Count the parameters", "easy", solve="answer = rnn_params()")
@@ -108,8 +108,12 @@ def check_threshold_parity(answer):
         W_hy = np.asarray(answer["W_hy"], np.float64).reshape(-1)
         b_y = answer.get("b_y")
         b_y = 0.0 if b_y is None else float(np.asarray(b_y, np.float64).reshape(-1)[0])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, IndexError) as exc:
         raise _Wrong(f"the weights are not numeric arrays ({exc}).") from None
+    for name, value in (("W_xh", W_xh), ("W_hh", W_hh), ("b", b), ("W_hy", W_hy), ("b_y", b_y)):
+        _reject_non_finite(value, name, "every weight must be a finite number: a NaN read-out compares false with "
+                                        "everything, so it would prove nothing. Threshold units need only small "
+                                        "numbers such as 0, 1, -1, 2, -2.")
     if W_hh.shape != (units, units) or b.shape != (units,) or W_hy.shape != (units,):
         raise _Wrong(f"shapes W_xh {W_xh.shape}, W_hh {W_hh.shape}, b {b.shape}, W_hy {W_hy.shape} do not fit "
                      f"{units} units.", f"with {units} units: W_xh (1, {units}), W_hh ({units}, {units}), "
@@ -123,7 +127,7 @@ def check_threshold_parity(answer):
             h = _threshold(x * W_xh[0] + h @ W_hh + b)
             y = float(h @ W_hy + b_y)
             count += int(x)
-            if abs(y - count % 2) > 1e-9:
+            if not abs(y - count % 2) <= 1e-9:         # also a NaN or infinite read-out (overflow)
                 s = "".join(map(str, bits[:t + 1].tolist()))
                 where = f"after the bits {s}" if len(s) <= 20 else f"at step {t + 1} of the 1,000-bit string"
                 what = (f"{where} the read-out is {y:g} (state h = {h.tolist()}), "
