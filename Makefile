@@ -67,16 +67,18 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(NOTEBOOK_ENV) $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks
 
-clean-notebooks: $(STAMP)
-	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
+clean-notebooks: sync
 
 # Each notebook is a pair (notebooks/jupytext.toml): NN_name.ipynb and its MyST
 # text NN_name.md. JupyterLab saves both; after editing one elsewhere, this
 # rewrites the other from the one changed last (cell ids kept), then strips outputs.
+# Last, once the pair agrees, the text file is made the newer of the two: jupytext
+# in JupyterLab refuses to open a notebook whose .ipynb is newer than its text.
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
 	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
 	$(BIN)/python tools/notebook_sources.py check
+	touch notebooks/[0-9][0-9]_*.md
 
 shapesnet: $(STAMP)
 	$(BIN)/python -m helpers.shapes train
