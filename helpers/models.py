@@ -191,6 +191,54 @@ def _offline_message(reason: str, detail: str = "") -> str:
     )
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_GOOD_FILES: set = set()      # (path, size, mtime) of weights files whose md5 was checked
+
+
+def _check_weights_file(path: str, source: str, md5: str | None = None) -> None:
+    """Refuse a weights file that cannot be VGG16's, before VGG16 is built; never changes the file.
+
+    Checks that it is not empty, that it starts with the HDF5 signature (a captive portal's HTML
+    page does not), and, where the file must be Keras's own download, its md5 (a truncated file or
+    another model's file fails it; checked once per file and modification time).
+
+    Raises:
+        ModelUnavailableError whose first line says what is wrong (``auto`` prints only that line)
+        and whose next lines name the file, where it came from, and what to do.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    problem = None
+    if size == 0:
+        problem = "is empty (0 bytes): an interrupted download?"
+    elif not head.startswith(HDF5_SIGNATURE):
+        html = any(tag in head.lower() for tag in (b"<html", b"<!doctype", b"<head"))
+        problem = ("is an HTML page, not weights (a network login page or an error page was saved?)" if html
+                   else "is not an HDF5 weights file")
+    elif md5 is not None and (path, size, os.path.getmtime(path)) not in _GOOD_FILES:
+        import hashlib
+
+        digest = hashlib.md5()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        if digest.hexdigest() != md5:
+            problem = (f"is not the complete file: md5 {digest.hexdigest()}, expected {md5} "
+                       f"({size / 2**20:.0f} MB of {VGG16_SIZE_MB} MB; a truncated download or another model's file?)")
+        else:
+            _GOOD_FILES.add((path, size, os.path.getmtime(path)))
+    if problem:
+        todo = ("point COURSE_VGG16_WEIGHTS at a good copy of the file, or unset it" if source == "COURSE_VGG16_WEIGHTS"
+                else "delete it (the course never changes Keras's cache) and download again, or copy a good one there")
+        raise ModelUnavailableError(
+            f"the VGG16 weights file from {source} {problem}\n"
+            f"  file:  {path}\n"
+            f"  what to do: {todo}.\n"
+            f"  expected: {VGG16_FILE} ({VGG16_SIZE_MB} MB, md5 {VGG16_MD5}) from {VGG16_URL}"
+        )
+
+
 def vgg16_weights_path(download: bool = True) -> str:
     """Path of VGG16's ImageNet weights (with the classifier), fetching them if needed.
 
@@ -206,9 +254,11 @@ def vgg16_weights_path(download: bool = True) -> str:
                 f"COURSE_VGG16_WEIGHTS={env!r} is not a file. Point it at {VGG16_FILE} "
                 f"(download: {VGG16_URL}) or unset it."
             )
+        _check_weights_file(env, "COURSE_VGG16_WEIGHTS")   # any VGG16 weights (e.g. random ones): no md5
         return env
     cached = os.path.join(_keras_models_dir(), VGG16_FILE)
-    if os.path.isfile(cached) and os.path.getsize(cached) > 0:
+    if os.path.isfile(cached):
+        _check_weights_file(cached, "Keras's cache", md5=VGG16_MD5)
         return cached
     if not download:
         raise ModelUnavailableError(_offline_message("not in Keras's cache and download=False"))
@@ -252,7 +302,16 @@ def _vgg16_card(reason: str) -> ModelCard:
     from .imagenet import class_names
 
     model = keras.applications.VGG16(weights=None)
-    model.load_weights(path)
+    try:
+        model.load_weights(path)
+    except Exception as exc:     # an HDF5 file of another model: name the file, not h5py's internals
+        source = "COURSE_VGG16_WEIGHTS" if path == os.environ.get("COURSE_VGG16_WEIGHTS") else "Keras's cache"
+        raise ModelUnavailableError(
+            f"the VGG16 weights file from {source} does not fit VGG16 (truncated, or another model's weights?)\n"
+            f"  file:  {path}\n"
+            f"  cause: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}\n"
+            f"  expected: {VGG16_FILE} ({VGG16_SIZE_MB} MB, md5 {VGG16_MD5}) from {VGG16_URL}"
+        ) from None
     return ModelCard(
         model=model,
         name="vgg16",

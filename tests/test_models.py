@@ -148,3 +148,57 @@ def test_logits_model_reaches_a_softmax_inside_a_nested_model():
     W, b = inner.get_layer("predictions").get_weights()
     np.testing.assert_allclose(np.asarray(models.logits_model(outer)(x)), x.mean(axis=(1, 2)) @ W + b,
                                rtol=1e-5, atol=1e-5)
+
+
+def _bad_weight_files(folder):
+    """Damaged VGG16 weights files as a lab machine may have them: name -> (bytes, what the error says)."""
+    other = folder / "other.weights.h5"
+    tiny = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="dense")])
+    tiny.save_weights(other)
+    return {
+        "empty": (b"", "is empty (0 bytes)"),
+        "portal": (b"<!DOCTYPE html><html><head><title>Log in to the Wi-Fi</title></head></html>", "HTML page"),
+        "text": (b"not found\n", "is not an HDF5 weights file"),
+        "truncated": (models.HDF5_SIGNATURE + bytes(5000), "is not the complete file"),
+        "other model": (other.read_bytes(), "is not the complete file"),
+    }
+
+
+def test_a_damaged_file_in_keras_cache_is_named_and_auto_falls_back(empty_keras_cache, capsys):
+    cache = empty_keras_cache / "models"
+    cache.mkdir()
+    target = cache / models.VGG16_FILE
+    for name, (data, says) in _bad_weight_files(empty_keras_cache).items():
+        target.write_bytes(data)
+        with pytest.raises(models.ModelUnavailableError) as info:
+            models.load_model("vgg16", verbose=False)
+        msg = str(info.value)
+        assert says in msg.splitlines()[0] and "Keras's cache" in msg.splitlines()[0], (name, msg)
+        assert str(target) in msg and "delete it" in msg and models.VGG16_MD5 in msg, name
+        models._CACHE.clear()
+        card = models.load_model("auto")
+        assert card.name == "efficientnet_lite0", name
+        out = capsys.readouterr().out
+        assert out.count("\n") == 1 and says in out, (name, out)
+        assert target.read_bytes() == data, "the course must never change Keras's cache"
+        models._CACHE.clear()
+
+
+def test_a_damaged_file_given_by_course_vgg16_weights_is_named(empty_keras_cache, monkeypatch):
+    for name, (data, says) in _bad_weight_files(empty_keras_cache).items():
+        path = empty_keras_cache / f"{name.replace(' ', '_')}.h5"
+        if not path.exists():
+            path.write_bytes(data)
+        monkeypatch.setenv("COURSE_VGG16_WEIGHTS", str(path))
+        with pytest.raises(models.ModelUnavailableError) as info:
+            models.load_model("vgg16", verbose=False)
+        msg = str(info.value)
+        first = msg.splitlines()[0]
+        assert "COURSE_VGG16_WEIGHTS" in first and str(path) in msg, (name, msg)
+        if name in ("truncated", "other model"):      # no md5 for a file of one's own: loading tells
+            assert "does not fit VGG16" in first, (name, first)
+        else:
+            assert says in first, (name, first)
+        assert "h5py" not in first and "Unable to synchronously" not in first
+        assert path.read_bytes() == data
+        models._CACHE.clear()
