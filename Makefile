@@ -71,14 +71,11 @@ clean-notebooks: sync
 
 # Each notebook is a pair (notebooks/jupytext.toml): NN_name.ipynb and its MyST
 # text NN_name.md. JupyterLab saves both; after editing one elsewhere, this
-# rewrites the other from the one changed last (cell ids kept), then strips outputs.
-# Last, once the pair agrees, the text file is made the newer of the two: jupytext
-# in JupyterLab refuses to open a notebook whose .ipynb is newer than its text.
+# rewrites the other from the one changed last (cell ids kept), restores the kernel
+# metadata JupyterLab writes, strips outputs, checks, and leaves the text file the
+# newer one (jupytext in JupyterLab refuses to open an .ipynb newer than its text).
 sync: $(STAMP)
-	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
-	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
-	$(BIN)/python tools/notebook_sources.py check
-	touch notebooks/[0-9][0-9]_*.md
+	$(BIN)/python tools/notebook_sources.py sync
 
 shapesnet: $(STAMP)
 	$(BIN)/python -m helpers.shapes train

@@ -88,8 +88,10 @@ def test_a_missing_partner_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("edited", [".md", ".ipynb"])
-def test_make_sync_copies_the_edited_file_into_the_other_and_keeps_every_cell_id(tmp_path, edited):
-    """The command `make sync` runs (jupytext --sync with notebooks/jupytext.toml), on a copy."""
+def test_make_sync_copies_the_edited_file_into_the_other_and_keeps_ids_and_kernel(tmp_path, edited):
+    """What `make sync` runs (notebook_sources.sync: jupytext --sync with notebooks/jupytext.toml,
+    kernel metadata, nbstripout, check), on a copy. Rewriting an .ipynb from its text used to drop
+    the kernelspec (the text leaves it out), which then made JupyterLab's first save touch 5 more lines."""
     ipynb, md = _pair(tmp_path)
     before = [c["id"] for c in json.load(open(ipynb, encoding="utf-8"))["cells"]]
     if edited == ".md":
@@ -104,9 +106,21 @@ def test_make_sync_copies_the_edited_file_into_the_other_and_keeps_every_cell_id
     other = ipynb if edited == ".md" else md
     os.utime(other, (1e9, 1e9))          # the edited file is the newer one, as after a real edit
     assert notebook_sources.difference(ipynb, md) is not None
-    done = subprocess.run([sys.executable, "-m", "jupytext", "--sync", ipynb], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    assert notebook_sources.sync(str(tmp_path)) == []
     assert notebook_sources.difference(ipynb, md) is None
-    after = json.load(open(ipynb, encoding="utf-8"))["cells"]
-    assert [c["id"] for c in after] == before
-    assert any("## 1. (edited)" in "".join(c["source"]) for c in after)
+    stored = json.load(open(ipynb, encoding="utf-8"))
+    assert [c["id"] for c in stored["cells"]] == before
+    assert any("## 1. (edited)" in "".join(c["source"]) for c in stored["cells"])
+    assert stored["metadata"]["kernelspec"] == notebook_sources.NOTEBOOK_METADATA["kernelspec"]
+    assert os.path.getmtime(md) >= os.path.getmtime(ipynb), "JupyterLab refuses an .ipynb newer than its text"
+    assert notebook_sources.sync(str(tmp_path)) == [] and json.load(open(ipynb, encoding="utf-8")) == stored
+
+
+@pytest.mark.parametrize("ipynb,md", PAIRS, ids=[os.path.basename(a) for a, _ in PAIRS])
+def test_stored_notebooks_carry_the_metadata_jupyterlab_writes(ipynb, md):
+    """Otherwise a lecturer's first save in JupyterLab adds kernel lines to their one-paragraph diff."""
+    meta = json.load(open(ipynb, encoding="utf-8"))["metadata"]
+    want = notebook_sources.NOTEBOOK_METADATA
+    assert meta.get("kernelspec") == want["kernelspec"], f"{ipynb}: run `make sync`"
+    assert meta.get("jupytext") == want["jupytext"], f"{ipynb}: run `make sync`"
+    assert meta.get("language_info", {}).get("pygments_lexer") == "ipython3", f"{ipynb}: run `make sync`"

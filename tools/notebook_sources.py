@@ -7,6 +7,7 @@ merge, a script) runs ``make sync``: jupytext then takes the file changed
 last and rewrites the other from it, keeping the cell ids of the ``.ipynb``.
 
     python tools/notebook_sources.py check     # exit status 1 and the first difference of each pair
+    python tools/notebook_sources.py sync      # what `make sync` runs (see sync())
 
 ``make test`` runs the same check through ``tests/test_notebook_sources.py``.
 """
@@ -114,6 +115,65 @@ def difference(ipynb: str, md: str) -> str | None:
     return f"{where} in the text file's header or spacing, line {line}: {_short(x)} vs {_short(y)}; {FIX}."
 
 
+#: The notebook metadata JupyterLab (with jupytext) writes on save. Stored notebooks carry it, so a
+#: lecturer's save changes only the lines they edited. The text files leave the kernel out
+#: (jupytext.toml), and jupytext drops it from the .ipynb when it rewrites one from its text:
+#: :func:`restore_metadata` puts it back.
+NOTEBOOK_METADATA = {
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                      "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                      "pygments_lexer": "ipython3", "version": "3.11.7"},
+    "jupytext": {"default_lexer": "ipython3"},
+}
+
+
+def restore_metadata(ipynb: str) -> bool:
+    """Give notebook ``ipynb`` the kernel metadata JupyterLab writes where it is missing; True if changed.
+
+    Keys already present are kept (a save on another Python records its own version).
+    """
+    import json
+
+    with open(ipynb, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    meta = nb.setdefault("metadata", {})
+    changed = False
+    for key, value in NOTEBOOK_METADATA.items():
+        if not isinstance(meta.get(key), dict) or not meta[key]:
+            meta[key], changed = value, True
+        elif key == "language_info" and "pygments_lexer" not in meta[key]:
+            meta[key], changed = {**value, **meta[key]}, True
+    if changed:
+        with open(ipynb, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return changed
+
+
+def sync(folder: str = NOTEBOOKS) -> list[str]:
+    """What ``make sync`` does to every pair in ``folder``; returns the problems left (as :func:`check`).
+
+    1. ``jupytext --sync``: the file changed last is rewritten into the other (cell ids kept);
+    2. the kernel metadata is restored in the .ipynb (:func:`restore_metadata`);
+    3. ``nbstripout --keep-id``: outputs stripped;
+    4. the drift check; if the pairs agree, each text file is made the newer of the two (jupytext in
+       JupyterLab refuses to open a notebook whose .ipynb is newer than its text).
+    """
+    import subprocess
+
+    found, problems = pairs(folder)
+    for ipynb, _ in found:
+        subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", ipynb], check=True)
+        restore_metadata(ipynb)
+    if found:
+        subprocess.run([sys.executable, "-m", "nbstripout", "--keep-id", *[a for a, _ in found]], check=True)
+    problems = check(folder)
+    if not problems:
+        for _, md in found:
+            os.utime(md)
+    return problems
+
+
 def check(folder: str = NOTEBOOKS) -> list[str]:
     """Every problem of the notebooks in ``folder``: missing partners, then the first difference of each pair."""
     found, problems = pairs(folder)
@@ -122,10 +182,10 @@ def check(folder: str = NOTEBOOKS) -> list[str]:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] != ["check"]:
+    if argv[:1] not in (["check"], ["sync"]):
         print(__doc__)
         return 2
-    problems = check(argv[1] if len(argv) > 1 else NOTEBOOKS)
+    problems = (sync if argv[0] == "sync" else check)(argv[1] if len(argv) > 1 else NOTEBOOKS)
     for p in problems:
         print(p)
     if not problems:
