@@ -174,10 +174,16 @@ def _network_reachable(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[bool
         return False, f"{type(exc).__name__}: {exc}"
 
 
+def _shown_path(path: str) -> str:
+    """``path`` as a student should read it: the home folder written ``~`` (no machine's user name)."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
+
+
 def _offline_message(reason: str, detail: str = "") -> str:
     """The error for missing VGG16 weights: a first line without technical detail (``auto`` prints
     only that line), then the file, URL, where to put it, and ``detail`` (the network error)."""
-    target = os.path.join(_keras_models_dir(), VGG16_FILE)
+    target = _shown_path(os.path.join(_keras_models_dir(), VGG16_FILE))
     return (
         f"VGG16's ImageNet weights are not available here and could not be downloaded ({reason}).\n"
         + (f"  cause: {detail}\n" if detail else "") +

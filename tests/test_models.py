@@ -202,3 +202,12 @@ def test_a_damaged_file_given_by_course_vgg16_weights_is_named(empty_keras_cache
         assert "h5py" not in first and "Unable to synchronously" not in first
         assert path.read_bytes() == data
         models._CACHE.clear()
+
+
+def test_paths_under_the_home_folder_are_shown_with_a_tilde(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert models._shown_path(str(tmp_path / ".keras" / "models" / "x.h5")) == "~/.keras/models/x.h5"
+    assert models._shown_path("/data/x.h5") == "/data/x.h5"
+    monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / ".keras" / "models"))
+    msg = models._offline_message("no network")
+    assert "put it at ~/.keras/models/" + models.VGG16_FILE in msg and str(tmp_path) not in msg
