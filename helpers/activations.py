@@ -101,16 +101,10 @@ def find_layer(model, name: str, valid: list[str] | None = None):
         TypeError if ``name`` is not a string; ValueError naming the valid
         layers if there is no such layer.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"layer must be a layer name (str), got {type(name).__name__}: {name!r}")
-    for owner, layer in _walk(model):
-        if layer.name == name:
-            return owner, layer
-    if valid is None:
-        valid = conv_layer_names(model)
-    raise ValueError(
-        f"model {model.name!r} has no layer named {name!r}. Valid layers: {', '.join(valid)}"
-    )
+    from .inputs import find_layer as _find
+
+    _, owner, layer = _find(model, name, valid=conv_layer_names(model) if valid is None else valid)
+    return owner, layer
 
 
 def _flexible(sub):
@@ -209,10 +203,19 @@ def _fixed_size(model):
     return None
 
 
-def _check_images(images) -> np.ndarray:
-    from .images import as_batch
-
-    return as_batch(images)
+def _check_activation(activation, name="activation", ranks=(3,), what="(h, w, C) for one image"):
+    """A finite feature map of an allowed rank as float64, or a clear error naming ``name``."""
+    try:
+        a = np.asarray(activation, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers {what}, got {type(activation).__name__}.") from None
+    if a.ndim not in ranks:
+        raise ValueError(f"{name} must be {what}, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape}).")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return a
 
 
 def get_activations(model, images, layers, preprocess=None, batch_size: int = 32) -> dict:
@@ -235,8 +238,18 @@ def get_activations(model, images, layers, preprocess=None, batch_size: int = 32
     """
     import tensorflow as tf
 
-    names = [layers] if isinstance(layers, str) else list(layers)
-    images = _check_images(images)
+    from .inputs import check_images, check_int, unpack_model
+
+    model, preprocess, _ = unpack_model(model, preprocess)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    if isinstance(layers, str):
+        names = [layers]
+    elif isinstance(layers, (list, tuple)) and all(isinstance(n, str) for n in layers):
+        names = list(layers)
+    else:
+        raise TypeError(f"layers must be a layer name or a list of names, got {layers!r}.")
+    channels = model.inputs[0].shape[-1]
+    images, _ = check_images(images, value_range=preprocess is not None, channels=channels)
     fixed = _fixed_size(model)
     flexible = fixed is not None and tuple(images.shape[1:3]) != fixed
     extractor = layer_model(model, names, flexible=flexible)
@@ -245,7 +258,15 @@ def get_activations(model, images, layers, preprocess=None, batch_size: int = 32
         batch = images[start:start + batch_size]
         if preprocess is not None:
             batch = preprocess(batch)
-        result = extractor(tf.convert_to_tensor(batch, tf.float32), training=False)
+        try:
+            result = extractor(tf.convert_to_tensor(batch, tf.float32), training=False)
+        except (tf.errors.OpError, ValueError) as exc:
+            raise ValueError(
+                f"the images ({images.shape[1]}x{images.shape[2]}) could not pass through {model.name!r} up to "
+                f"{names}: too small for its poolings, or not the size it needs"
+                + (f" ({fixed[0]}x{fixed[1]}; helpers.images.load_image(path, size=card.input_size))" if fixed else "")
+                + f". ({type(exc).__name__})"
+            ) from None
         if not isinstance(result, (list, tuple)):  # Keras unwraps a one-output list
             result = [result]
         for i, r in enumerate(result):
@@ -263,9 +284,7 @@ def zero_channels(activation) -> np.ndarray:
         bool array (C,).
     Used by: notebook 01 (sparsity with depth).
     """
-    a = np.asarray(activation)
-    if a.ndim not in (3, 4):
-        raise ValueError(f"activation must be (h, w, C) or (N, h, w, C), got shape {a.shape}")
+    a = _check_activation(activation, ranks=(3, 4), what="(h, w, C) or (N, h, w, C)")
     axes = tuple(range(a.ndim - 1))
     return ~np.any(a != 0, axis=axes)
 
@@ -286,11 +305,11 @@ def top_channels(activation, k: int = 8) -> np.ndarray:
         int array (min(k, C),).
     Used by: helpers.widgets.activations (notebook 01).
     """
-    a = np.asarray(activation, dtype=np.float64)
-    if a.ndim != 3:
-        raise ValueError(f"activation must be (h, w, C) for one image, got shape {a.shape}")
+    from .inputs import check_int
+
+    a = _check_activation(activation)
     means = a.mean(axis=(0, 1))
-    k = int(min(max(k, 0), a.shape[-1]))
+    k = min(check_int(k, "k", 1), a.shape[-1])
     order = np.argsort(-means, kind="stable")
     return order[:k]
 
@@ -311,10 +330,13 @@ def input_similarity(activation, image) -> float:
         float in [0, 1].
     Used by: notebook 01.
     """
-    a = np.asarray(activation, dtype=np.float64)
-    img = np.asarray(image, dtype=np.float64)
-    if a.ndim != 3 or img.ndim != 3:
-        raise ValueError(f"expected activation (h, w, C) and image (H, W, 3), got {a.shape} and {img.shape}")
+    from .inputs import check_images
+
+    a = _check_activation(activation)
+    img, single = check_images(image, name="image")
+    if not single:
+        raise ValueError(f"image must be one image (H, W, 3), got a batch of shape {img.shape}; pass images[i].")
+    img = np.asarray(image, dtype=np.float64).reshape(img.shape[1:])    # checked above; full precision
     H, W = img.shape[:2]
     h, w = a.shape[:2]
     rows = (np.arange(H) * h) // H                   # the map cell each pixel row / column falls in
@@ -349,9 +371,9 @@ def top_channel_overlap(activations, k: int = 8) -> float:
         float in [0, 1].
     Used by: notebook 01.
     """
-    a = np.asarray(activations)
-    if a.ndim != 4 or len(a) < 2:
-        raise ValueError(f"need (N, h, w, C) activations of at least 2 images, got shape {a.shape}")
+    a = _check_activation(activations, "activations", ranks=(4,), what="(N, h, w, C) for N >= 2 images")
+    if len(a) < 2:
+        raise ValueError(f"activations must hold at least 2 images (N, h, w, C), got shape {a.shape}")
     tops = [set(top_channels(x, k).tolist()) for x in a]
     pairs = [len(s & t) / len(s | t) for i, s in enumerate(tops) for t in tops[i + 1:]]
     return float(np.mean(pairs))

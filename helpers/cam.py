@@ -100,16 +100,18 @@ def _keras():
 
 
 def _unpack_card(model, preprocess, layer):
-    """Accept a ModelCard (duck-typed) in place of a model."""
-    if hasattr(model, "model") and hasattr(model, "last_conv_layer") and hasattr(model, "preprocess"):
-        card = model
-        return card.model, (preprocess or card.preprocess), (layer or card.last_conv_layer)
-    keras = _keras()
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model or a model card (helpers.models.load_model()), "
-            f"got {type(model).__name__}."
+    """Accept a ModelCard in place of a model (helpers.inputs.unpack_model); a model must be built."""
+    from .inputs import unpack_model
+
+    model, preprocess, layer = unpack_model(model, preprocess, layer)
+    if not model.built or not model.layers:
+        raise ValueError(
+            f"model {model.name!r} is not built (it has no input shape yet): give it an Input layer, "
+            "e.g. keras.Sequential([keras.Input((64, 64, 3)), ...]), or call it once on a batch."
         )
+    if preprocess is not None and not callable(preprocess):
+        raise TypeError(f"preprocess must be a function images -> model input (e.g. card.preprocess), "
+                        f"got {type(preprocess).__name__}.")
     return model, preprocess, layer
 
 
@@ -183,19 +185,13 @@ def default_layer(model) -> str:
 
 def _resolve_layer(model, layer):
     """Layer name -> path tuple inside ``model`` (nested models searched)."""
-    if not isinstance(layer, str):
-        raise TypeError(f"layer must be a layer name (str), got {type(layer).__name__}.")
-    entries = list(_walk(model))
-    wanted = tuple(layer.split("/"))
-    hits = [p for p, _ in entries if p == wanted] or [p for p, _ in entries if p[-1] == layer]
+    from .inputs import find_layer
+
     valid = feature_layers(model)
-    if not hits:
-        raise ValueError(
-            f"model {model.name!r} has no layer named {layer!r}. Layers with a 4-D feature map "
-            f"(valid choices): {valid}"
-        )
-    path = hits[0]
-    lay = dict(entries)[path]
+    entries = dict(_walk(model))
+    path, _, lay = find_layer(model, layer, valid=valid)
+    if path not in entries:      # a nested model itself, not a layer inside it
+        raise ValueError(f"{layer!r} is a nested model, not a layer; pick one of its layers: {valid}")
     if not _is_feature_layer(lay):
         shape = getattr(getattr(lay, "output", None), "shape", "?")
         raise ValueError(
@@ -405,35 +401,37 @@ def _core(model, layer) -> _Core:
 
 # ------------------------------------------------------ argument checks ----
 
-def _check_images(images, core_input_shape):
-    import tensorflow as tf
+def _check_images(images, core_input_shape, pixels):
+    """helpers.inputs.check_images at the model's fixed input size and channels (if it has them).
 
-    if isinstance(images, tf.Tensor):
-        images = images.numpy()
-    try:
-        arr = np.asarray(images, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"images must be a numeric array (N, H, W, C), got {type(images).__name__}: {exc}")
-    single = arr.ndim == 3
-    if single:
-        arr = arr[None]
-    if arr.ndim != 4:
-        raise ValueError(
-            f"images must have shape (N, H, W, C) or (H, W, C), got {arr.shape}; "
-            "load photos with helpers.images.load_image(path, size=card.input_size)."
-        )
-    if len(arr) == 0:
-        raise ValueError("images is empty (N = 0).")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("images contain NaN or infinite values; check how they were loaded.")
+    ``pixels``: the images are 0..255 pixels before preprocessing (a card or a
+    ``preprocess`` was given), so the range is checked too; a bare model with
+    no preprocessing takes whatever its input layer takes.
+    """
+    from .inputs import check_images
+
     want = tuple(core_input_shape)
-    got = arr.shape[1:]
-    if len(want) == 3 and any(w is not None and w != g for w, g in zip(want, got)):
-        raise ValueError(
-            f"the model expects images of shape (N, {', '.join(str(w) for w in want)}), got {arr.shape}; "
-            "resize them (helpers.images.load_image(path, size=card.input_size))."
-        )
-    return arr, single
+    size = want[:2] if len(want) == 3 and None not in want[:2] else None
+    channels = want[2] if len(want) == 3 else None
+    return check_images(images, size=size, channels=channels, value_range=pixels)
+
+
+def _named_classes(card, classes):
+    """Class names -> ids when a model card (which knows the names) was given; anything else unchanged."""
+    from .inputs import class_index, is_card
+
+    if isinstance(classes, str) and classes.strip().lower().replace("-", "").replace("_", "").startswith("top"):
+        return classes
+    names = isinstance(classes, str) or (isinstance(classes, (list, tuple)) and classes
+                                         and all(isinstance(c, str) for c in classes))
+    if not names:
+        return classes
+    if not is_card(card):
+        raise ValueError(f"classes={classes!r} is not understood: use None (top-1), 'top5' / 'topK' or class ids; "
+                         "class names work when you pass the model card (it knows the names) instead of card.model.")
+    if isinstance(classes, str):
+        return class_index(card, classes, name="classes")
+    return [class_index(card, c, name="classes") for c in classes]
 
 
 def _parse_classes(classes, n_images, num_classes):
@@ -637,13 +635,16 @@ def grad_cam(
         )
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' (pre-softmax, the default) or 'probability', got {score!r}.")
-    if int(batch_size) < 1 or int(max_batch) < 1:
-        raise ValueError("batch_size and max_batch must be >= 1.")
+    from .inputs import check_int
+
+    batch_size, max_batch = check_int(batch_size, "batch_size", 1), check_int(max_batch, "max_batch", 1)
+    card = model
     model, preprocess, layer = _unpack_card(model, preprocess, layer)
+    classes = _named_classes(card, classes)
     if layer is None:
         layer = default_layer(model)
     core = _core(model, layer)
-    raw, single = _check_images(images, core.input_shape)
+    raw, single = _check_images(images, core.input_shape, preprocess is not None)
     cls, squeeze = _parse_classes(classes, len(raw), core.num_classes)
     if method == "cam" and score != "logit":
         raise ValueError("method='cam' uses the Dense weights, i.e. the logit; score='probability' does not apply.")
@@ -912,9 +913,14 @@ def guided_backprop(model, images, classes=None, *, preprocess=None, return_clas
     """
     import tensorflow as tf
 
+    from .inputs import check_int
+
+    batch_size = check_int(batch_size, "batch_size", 1)
+    card = model
     model, preprocess, _ = _unpack_card(model, preprocess, None)
+    classes = _named_classes(card, classes)
     guided, grads = _guided_model(model)
-    raw, single = _check_images(images, tuple(guided.inputs[0].shape[1:]))
+    raw, single = _check_images(images, tuple(guided.inputs[0].shape[1:]), preprocess is not None)
     num_classes = int(guided.outputs[0].shape[-1])
     cls, squeeze = _parse_classes(classes, len(raw), num_classes)
     outs, ids = [], []
@@ -963,11 +969,10 @@ def guided_grad_cam(model, images, classes=None, layer=None, *, preprocess=None,
         to display, :func:`saliency_heatmap` for a 2-D map).
     Used by: notebook 04.
     """
+    card = model
     model, preprocess, layer = _unpack_card(model, preprocess, layer)
-    arr = np.asarray(images, dtype=np.float32)
-    single = arr.ndim == 3
-    if single:
-        arr = arr[None]
+    classes = _named_classes(card, classes)
+    arr, single = _check_images(images, tuple(model.inputs[0].shape[1:]), preprocess is not None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a zero Grad-CAM map is fine here: the product is 0
         cams, ids = grad_cam(model, arr, classes, layer, preprocess=preprocess, return_classes=True)
@@ -1015,6 +1020,8 @@ def _check_heatmap(heatmap) -> np.ndarray:
     hm = np.asarray(heatmap, dtype=np.float32)
     if hm.ndim != 2:
         raise ValueError(f"heatmap must be (h, w), got shape {hm.shape}; pick one map, e.g. heatmaps[0].")
+    if hm.size == 0:
+        raise ValueError(f"heatmap is empty (shape {hm.shape}); give a map with at least one cell.")
     if not np.all(np.isfinite(hm)):
         raise ValueError("heatmap contains NaN or infinite values.")
     return hm
@@ -1143,6 +1150,38 @@ def box_iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _check_boxes(boxes, n, size=None, name="boxes"):
+    """(n, 4) finite boxes (x0, y0, x1, y1) with x0 < x1, y0 < y1, as float64; or a clear ValueError."""
+    try:
+        bx = np.asarray(boxes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers (x0, y0, x1, y1) per image, got {type(boxes).__name__}.") from None
+    if bx.shape != (n, 4):
+        raise ValueError(f"{name} must be (N, 4) = ({n}, 4) boxes (x0, y0, x1, y1), got shape {bx.shape}.")
+    if not np.all(np.isfinite(bx)):
+        raise ValueError(f"{name} contain NaN or infinite values (row {int(np.argwhere(~np.isfinite(bx))[0, 0])}).")
+    bad = np.flatnonzero((bx[:, 2] <= bx[:, 0]) | (bx[:, 3] <= bx[:, 1]))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] = {bx[bad[0]].tolist()} is empty or inverted: boxes are (x0, y0, x1, y1) "
+                         "with x0 < x1 and y0 < y1 (x1, y1 exclusive).")
+    return bx
+
+
+def _check_map_batch(heatmaps, name="heatmaps"):
+    """(N, h, w) finite maps with N >= 1, as float32."""
+    try:
+        hms = np.asarray(heatmaps, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an (N, h, w) array of numbers, got {type(heatmaps).__name__}.") from None
+    if hms.ndim != 3:
+        raise ValueError(f"{name} must be (N, h, w), got shape {hms.shape}.")
+    if len(hms) == 0 or hms.shape[1] == 0 or hms.shape[2] == 0:
+        raise ValueError(f"{name} is empty (shape {hms.shape}); give at least one map.")
+    if not np.all(np.isfinite(hms)):
+        raise ValueError(f"{name} contain NaN or infinite values.")
+    return hms
+
+
 def _peak(hm):
     y, x = np.unravel_index(int(np.argmax(hm)), hm.shape)
     return x, y
@@ -1163,12 +1202,12 @@ def pointing_game(heatmaps, boxes, size, tolerance: int = 0, return_hits: bool =
         with ``return_hits``: ``(fraction, hits)``.
     Used by: notebook 04, bench/bench_gradcam.py.
     """
-    hms = np.asarray(heatmaps, dtype=np.float32)
-    bx = np.asarray(boxes, dtype=np.float64)
-    if hms.ndim != 3:
-        raise ValueError(f"heatmaps must be (N, h, w), got shape {hms.shape}.")
-    if bx.shape != (len(hms), 4):
-        raise ValueError(f"boxes must be (N, 4) = ({len(hms)}, 4), got shape {bx.shape}.")
+    from .inputs import check_number, check_size
+
+    hms = _check_map_batch(heatmaps)
+    bx = _check_boxes(boxes, len(hms))
+    size = check_size(size, "size")
+    tolerance = check_number(tolerance, "tolerance", 0)
     hits = np.zeros(len(hms), bool)
     for i, hm in enumerate(hms):
         up = resize_heatmap(hm, size)

@@ -22,12 +22,20 @@ def gradcam_data(card, image=None, class_id=None, layer=None) -> dict:
         grads (h, w, k) float32 numpy arrays.
     Used by: notebook 04 (exercises 4.1, 4.2, 4.4).
     """
+    from ..cam import _resolve_layer
+    from ..inputs import check_images, class_index, require_card
+
+    card = require_card(card, where="gradcam_data")
     if image is None:
         image = next(iter(card.sample_images().values()))
-    image = np.asarray(image, np.float32)
-    if image.shape != (*card.input_size, 3):
-        raise ValueError(f"image must have shape {(*card.input_size, 3)} (the model's input), got {image.shape}")
+    batch, single = check_images(image, name="image", size=card.input_size)
+    if not single:
+        raise ValueError(f"image must be one image (H, W, 3), got a batch of shape {batch.shape}; pass images[i].")
+    image = batch[0]
+    if class_id is not None:
+        class_id = class_index(card, class_id)
     layer = layer or card.last_conv_layer
+    _resolve_layer(card.model, layer)       # a clear error for an unknown layer or one without a feature map
     A, grads, scores = _feature_grads(card, image, class_id, layer, after_softmax=False)
     if class_id is None:
         class_id = int(np.argmax(scores))

@@ -19,19 +19,6 @@ from ..plotting import channel_mosaic, colorize, normalize_channels, png_bytes
 __all__ = ["ActivationExplorer", "activation_explorer"]
 
 
-def _as_dict(images) -> dict:
-    if isinstance(images, dict):
-        if not images:
-            raise ValueError("images is an empty dict; pass e.g. card.sample_images()")
-        return {str(k): np.asarray(v, np.float32) for k, v in images.items()}
-    arr = np.asarray(images, np.float32)
-    if arr.ndim == 3:
-        arr = arr[None]
-    if arr.ndim != 4 or arr.shape[-1] != 3:
-        raise ValueError(f"images must be a dict name -> (H, W, 3) or an array (N, H, W, 3), got shape {arr.shape}")
-    return {f"image {i}": a for i, a in enumerate(arr)}
-
-
 class ActivationExplorer(widgets.VBox):
     """The widget returned by :func:`activation_explorer` (an ipywidgets VBox).
 
@@ -42,9 +29,26 @@ class ActivationExplorer(widgets.VBox):
 
     def __init__(self, model, images, layers=None, preprocess=None, top_k: int = 8, cmap: str = "viridis",
                  view_px: int = 224):
+        from ..inputs import check_cmap, check_int, find_layer, named_images, unpack_model
+
+        model, preprocess, _ = unpack_model(model, preprocess)
+        top_k, view_px = check_int(top_k, "top_k", 1), check_int(view_px, "view_px", 16)
+        check_cmap(cmap)
         self.model, self.preprocess, self.top_k, self.cmap, self.view_px = model, preprocess, top_k, cmap, view_px
-        self.images = _as_dict(images)
-        self.layers = list(layers) if layers is not None else feature_layer_names(model)
+        self.images = named_images(images)
+        valid = feature_layer_names(model)
+        if layers is None:
+            self.layers = valid
+        else:
+            names = [layers] if isinstance(layers, str) else list(layers)
+            for n in names:
+                find_layer(model, n, valid=valid, name="layers")
+            bad = [n for n in names if n not in valid]
+            if bad:
+                raise ValueError(f"layers {bad} have no (N, h, w, C) feature map to show; choose from {valid}")
+            if not names:
+                raise ValueError(f"layers is empty; choose from {valid}")
+            self.layers = names
         if not self.layers:
             raise ValueError(f"model {model.name!r} has no layer with a feature map (N, h, w, C)")
         self._acts: dict = {}
@@ -118,7 +122,7 @@ def activation_explorer(model, images, layers=None, preprocess=None, top_k: int 
     """Interactive activations: pick an image, a layer and a channel.
 
     Args:
-        model: a keras.Model (e.g. ``card.model``).
+        model: a model card (its preprocessing is used) or a keras.Model.
         images: dict name -> (H, W, 3) float 0..255 (e.g. ``card.sample_images()``)
             or an array (N, H, W, 3).
         layers: layer names to offer (default every layer with a feature map).

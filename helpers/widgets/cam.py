@@ -79,24 +79,20 @@ def cam_explorer(
     """
     import ipywidgets as W
 
-    card = model if hasattr(model, "last_conv_layer") and hasattr(model, "model") else None
-    keras_model = card.model if card is not None else model
-    if preprocess is None and card is not None:
-        preprocess = card.preprocess
+    from ..inputs import check_int, check_number, is_card, named_images, unpack_model
+
+    card = model if is_card(model) else None
+    keras_model, preprocess, _ = unpack_model(model, preprocess)
     if class_names is None:
         class_names = list(card.class_names) if card is not None else None
-    if isinstance(images, dict):
-        named = {str(k): np.asarray(v, dtype=np.float32) for k, v in images.items()}
-    else:
-        arr = np.asarray(images, dtype=np.float32)
-        if arr.ndim == 3:
-            arr = arr[None]
-        named = {f"image {i}": im for i, im in enumerate(arr)}
-    if not named:
-        raise ValueError("cam_explorer needs at least one image.")
-    shapes = {v.shape for v in named.values()}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 3:
-        raise ValueError(f"all images must be (H, W, 3) of one size, got shapes {sorted(shapes)}.")
+    top_k, display_size = check_int(top_k, "top_k", 1), check_int(display_size, "display_size", 16)
+    alpha = check_number(alpha, "alpha", 0.0, 1.0)
+    if isinstance(methods, str):
+        methods = (methods,)
+    shape = tuple(keras_model.inputs[0].shape[1:3])
+    named = named_images(images, size=shape if None not in shape else None)
+    if len({v.shape for v in named.values()}) != 1:
+        raise ValueError(f"all images must have one size, got shapes {sorted({v.shape for v in named.values()})}.")
     unknown = [m for m in methods if m not in cam.METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {cam.METHODS}.")
@@ -139,7 +135,7 @@ def cam_explorer(
     view = W.Image(format="png")
     info = W.HTML()
     cache: dict = {}
-    h, w = next(iter(shapes))[:2]
+    h, w = next(iter(named.values())).shape[:2]
     scale = max(1, int(round(display_size / max(h, w))))
     busy = [False]
 
