@@ -135,15 +135,15 @@ def check_images(images, *, name: str = "images", size=None, value_range: bool =
     if isinstance(images, (str, bytes)) or images is None or isinstance(images, dict):
         kind = "a path" if isinstance(images, str) else type(images).__name__
         raise TypeError(f"{name} must be an array of pixel values, got {kind}; {_LOAD_HINT}.")
-    raw = np.asarray(images) if not isinstance(images, np.ndarray) else images
-    if raw.dtype == object:
-        try:
+    try:
+        raw = np.asarray(images) if not isinstance(images, np.ndarray) else images
+        if raw.dtype == object:
             raw = np.asarray(images, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{name} must be an array of numbers; got a ragged or non-numeric "
-                f"{type(images).__name__} (images of different sizes? {_LOAD_HINT})."
-            ) from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be an array of numbers; got a ragged or non-numeric "
+            f"{type(images).__name__} (images of different sizes? {_LOAD_HINT})."
+        ) from None
     if raw.dtype == bool or not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)):
         raise TypeError(f"{name} must hold numbers (uint8 or float pixel values 0..255), got dtype {raw.dtype}.")
     single = raw.ndim == 3
