@@ -65,7 +65,7 @@ unit: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest -q tests
 
 notebooks: $(STAMP)
-	$(NOTEBOOK_ENV) $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks
+	$(NOTEBOOK_ENV) $(BIN)/python -m pytest -q -p tools.nbval_noise --nbval-lax --nbval-current-env notebooks
 
 clean-notebooks: sync
 

@@ -285,6 +285,6 @@ def search_classes(text: str) -> list[tuple[int, str]]:
     Used by the class-picker widgets (helpers.widgets) and 03_deepvis.
     """
     if not isinstance(text, str):
-        raise TypeError(f"search_classes expects a str; got {type(text).__name__}.")
+        raise TypeError(f"search_classes: text must be a str (part of a class name); got {type(text).__name__}.")
     key = _normalise(text)
     return [(i, name) for i, (_, name) in enumerate(_load_index()) if key in _normalise(name)]

@@ -361,7 +361,7 @@ def test_bad_classes_images_and_method_give_clear_errors():
         cam.grad_cam(model, x, classes=[1.5])
     with pytest.raises(ValueError, match="N=2 rows"):
         cam.grad_cam(model, x, classes=np.zeros((3, 1), int))
-    with pytest.raises(ValueError, match="expects images of shape"):
+    with pytest.raises(ValueError, match="expects 12x12 images, images are 10x10"):
         cam.grad_cam(model, _images(1, size=10))
     with pytest.raises(ValueError, match="NaN"):
         cam.grad_cam(model, np.full((1, 12, 12, 3), np.nan, np.float32))

@@ -3,8 +3,10 @@ import os
 import sys
 
 import nbformat
+import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 import course as notebooks  # noqa: E402  (tools/course.py, maintainer tooling)
 
 
@@ -54,3 +56,36 @@ def test_tables_replace_their_own_block_only(tmp_path):
     text = readme.read_text()
     assert "old" not in text and "new table" in text and text.index("after") > text.index("new table")
     assert text.count("<!-- vgg16-memory:start -->") == 1 and text.rstrip().endswith("<!-- vgg16-memory:end -->")
+
+
+# ------------------------------------------------- notebook output noise ----
+
+def _nbval_noise():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nbval_noise", os.path.join(ROOT, "tools", "nbval_noise.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("output, what", [
+    ({"output_type": "stream", "name": "stderr", "text": "/tmp/ipykernel_12/3.py:2: UserWarning: x\n"}, "stderr"),
+    ({"output_type": "stream", "name": "stdout", "text": "ok\nW0000 00:00:1712 12:00:00.1 cpu_feature_guard.cc] x\n"},
+     "log line"),
+    ({"output_type": "stream", "name": "stdout", "text": "Exception: URL fetch failure on https://x\n"}, "network"),
+    ({"output_type": "display_data", "data": {"text/plain": "see /tmp/ipykernel_99/1.py"}}, "temporary-file path"),
+    ({"output_type": "stream", "name": "stdout", "text": "RuntimeWarning: divide by zero\n"}, "a warning"),
+    ({"output_type": "stream", "name": "stdout", "text": f"weights in {ROOT}/data\n"}, "machine path"),
+])
+def test_noise_finds_what_a_student_should_not_see(output, what):
+    found = _nbval_noise().noise([output])
+    assert any(what in f for f in found), found
+
+
+def test_noise_passes_clean_outputs():
+    clean = [{"output_type": "stream", "name": "stdout", "text": "tabby cat 0.93\nwarn nobody\n"},
+             {"output_type": "display_data", "data": {"text/plain": "<Figure size 640x480 with 1 Axes>",
+                                                      "image/png": "iVBOR..."}},
+             {"output_type": "execute_result", "data": {"text/plain": "(1, 7, 7, 1280)"}}]
+    assert _nbval_noise().noise(clean) == []
