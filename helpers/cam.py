@@ -259,31 +259,10 @@ def _expose(model, path):
 
 
 def _logits_model(model):
-    """``helpers.models.logits_model`` extended to a softmax inside a nested last model.
-
-    E.g. ``Sequential([Sequential([base, GAP, Dense(softmax)])])``: the inner
-    model is replaced by its own pre-softmax version and the outer graph
-    re-traced (shared layers and weights).
-    """
-    keras = _keras()
+    """The pre-softmax model: :func:`helpers.models.logits_model` (one implementation for every module)."""
     from .models import logits_model
 
-    out = logits_model(model)
-    if out is not model:
-        return out
-    f = _as_functional(model)
-    last = f.layers[-1] if f.layers else None
-    if not isinstance(last, keras.Model) or len(f.outputs) != 1:
-        return out
-    inner = _logits_model(last)
-    if inner is last:
-        return out
-
-    def call_fn(lay, *args, **kwargs):
-        return (inner if lay is last else lay)(*args, **kwargs)
-
-    g = keras.models.clone_model(f, clone_function=lambda lay: lay, call_function=call_fn)
-    return keras.Model(_single(g.inputs), g.outputs[0], name=f"{model.name}_logits")
+    return logits_model(model)
 
 
 class _Core:

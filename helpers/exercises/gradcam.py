@@ -44,14 +44,14 @@ def gradcam_data(card, image=None, class_id=None, layer=None) -> dict:
 
 def _feature_grads(card, image, class_id, layer, after_softmax=False):
     """(A (h, w, k), dscore/dA (h, w, k), scores (classes,)); class None = the top-1."""
-    import keras
     import tensorflow as tf
 
+    from ..cam import _expose, _resolve_layer
     from ..models import logits_model
 
     model = card.model
-    head = model.output if after_softmax else logits_model(model).output
-    grad_model = keras.Model(model.input, [model.get_layer(layer).output, head])
+    # the course's one feature-map-plus-scores model (helpers.cam), on the pre-softmax model unless asked
+    grad_model = _expose(model if after_softmax else logits_model(model), _resolve_layer(model, layer))
     x = tf.convert_to_tensor(card.preprocess(np.asarray(image, np.float32)[None]), tf.float32)
     with tf.GradientTape() as tape:
         A, scores = grad_model(x, training=False)
