@@ -276,27 +276,96 @@ def train_parity_mlp(n_bits: int = 20, n_train: int = 1000, n_test: int = 2000, 
     return model, dict(train_acc=acc(x_train, y_train), test_acc=acc(x_test, y_test), seconds=seconds)
 
 
-def predict_fixed_length(model: keras.Model, bits) -> float:
-    """P(odd) from a fixed-input model (the MLP) for one bit string.
+def predict_fixed_length(model: keras.Model, bits, pad_with_zeros: bool = False) -> float:
+    """The output of a fixed-input model (an MLP) for one bit string.
 
-    Args: model with input shape (batch, n); bits as accepted by parse_bits.
-    Returns: float probability. Raises ValueError with a plain explanation
-    when the string does not have exactly n bits (instead of Keras's error
-    from inside the first Dense layer). Used by notebook 05.
+    Args:
+        model: a Keras model with input shape (batch, n).
+        bits: as accepted by parse_bits.
+        pad_with_zeros: if True, a string shorter than n bits gets 0s in
+            front (0s do not change the number of 1s, so the parity is the
+            same); a longer string is still refused.
+    Returns:
+        float, the model's single output (P(odd) for the trained MLP, the
+        parity itself for handbuilt_parity_mlp).
+    Raises:
+        ValueError with a plain explanation when the string does not fit
+        the n inputs (instead of Keras's error from inside the first Dense
+        layer).
+    Used by notebook 05.
     """
     x = parse_bits(bits)
     n = model.input_shape[-1]
-    if len(x) != n:
+    if pad_with_zeros and len(x) < n:
+        x = np.concatenate([np.zeros(n - len(x), np.int64), x])
+    if len(x) > n:
         raise ValueError(
             f"this feedforward net has exactly {n} inputs, one per bit, but the string has "
             f"{len(x)} bits. A Dense layer's weight matrix has a fixed number of rows, so a "
-            f"longer or shorter string cannot be fed in without retraining (or padding/cutting "
-            f"it, which changes the answer). An RNN reads one bit at a time instead.")
+            f"longer string cannot be fed in: cutting it changes the answer, and a net for "
+            f"longer strings needs new, more weights. An RNN reads one bit at a time instead.")
+    if len(x) < n:
+        raise ValueError(
+            f"this feedforward net has exactly {n} inputs, one per bit, but the string has "
+            f"{len(x)} bits. Pad it with 0s in front: predict_fixed_length(model, bits, "
+            f"pad_with_zeros=True) (0s do not change the number of 1s, so not the parity).")
     return float(model(x[None].astype("float32"), training=False).numpy()[0, 0])
 
 
+def all_bit_strings(n: int) -> np.ndarray:
+    """Every bit string of length n, in counting order (row i is i written in binary).
+
+    Args: n, 1..24 (2**24 rows is the largest table this course needs).
+    Returns: (2**n, n) int8 array of 0/1. Used by notebook 05 (the exhaustive
+    check of the hand-built MLP) and tests.
+    """
+    _check_positive_int(n, "n")
+    if n > 24:
+        raise ValueError(f"n={n} would give 2**{n} strings; enumerate at most n = 24 bits")
+    codes = np.arange(2 ** n, dtype=np.int64)[:, None]
+    return ((codes >> np.arange(n - 1, -1, -1)) & 1).astype(np.int8)
+
+
+def parity_mlp_weights(n_bits: int):
+    """Hand-set weights of a one-hidden-layer ReLU MLP that computes n-bit parity exactly.
+
+    With s = x_1 + ... + x_n (an integer 0..n), parity(s) is the triangle wave
+    0, 1, 0, 1, ... at s = 0, 1, 2, ...; on the integers it equals
+        relu(s) - 2 relu(s - 1) + 2 relu(s - 2) - ... + 2 (-1)^(n-1) relu(s - (n-1)),
+    a piecewise-linear function with a kink at every integer 1..n-1. So n
+    hidden ReLUs h_k = relu(s - k), k = 0..n-1 (every one reads all bits with
+    weight 1, bias -k) and a linear read-out with weights 1, -2, +2, -2, ...
+    give the parity. Every value is an integer <= n^2, exact in float32.
+    Args: n_bits >= 1.
+    Returns: dict W1 (n, n), b1 (n,), W2 (n, 1), b2 (1,), float64; in total
+    n*n + n + n + 1 = (n + 1)**2 numbers.
+    Used by handbuilt_parity_mlp (notebook 05).
+    """
+    _check_positive_int(n_bits, "n_bits")
+    k = np.arange(n_bits)
+    coef = np.where(k == 0, 1.0, 2.0 * (-1.0) ** k)
+    return dict(W1=np.ones((n_bits, n_bits)), b1=-k.astype(float), W2=coef[:, None], b2=np.zeros(1))
+
+
+def handbuilt_parity_mlp(n_bits: int = 20) -> keras.Model:
+    """Keras MLP: bits (batch, n_bits) -> parity (batch, 1), exactly 0 or 1, nothing trained.
+
+    Dense(n_bits, relu) + Dense(1) (linear) with parity_mlp_weights(n_bits);
+    (n_bits + 1)**2 parameters. Used by notebook 05 (a feedforward net *can*
+    represent n-bit parity).
+    """
+    w = parity_mlp_weights(n_bits)
+    bits = keras.Input((n_bits,), name="bits")
+    hidden = keras.layers.Dense(n_bits, activation="relu", name="relu_s_minus_k")
+    readout = keras.layers.Dense(1, name="parity")
+    model = keras.Model(bits, readout(hidden(bits)), name=f"handbuilt_parity_mlp_{n_bits}")
+    hidden.set_weights([w["W1"], w["b1"]])
+    readout.set_weights([w["W2"], w["b2"]])
+    return model
+
+
 # ---------------------------------------------------------------------------
-# The four input/output shapes (notebook 05)
+# The five input/output shapes (notebook 05)
 # ---------------------------------------------------------------------------
 
 SHAPE_TASKS = {
@@ -304,6 +373,7 @@ SHAPE_TASKS = {
     "one_to_many": "image captioning: one picture -> 'a cat is sitting on a tree branch'",
     "many_to_one": "sentiment analysis: a review -> negative / neutral / positive",
     "many_to_many": "translation: an English sentence -> a Persian sentence",
+    "many_to_many_synced": "running parity: a bit string -> the answer after every bit",
 }
 
 SHAPE_EXAMPLES = {
@@ -315,7 +385,10 @@ SHAPE_EXAMPLES = {
 
 def build_shape_model(kind: str, vocab: int = 50, units: int = 16, caption_len: int = 8,
                       n_classes: int = 3) -> keras.Model:
-    """A tiny untrained Keras model for one of the four input/output shapes.
+    """A tiny untrained Keras model for one of the five input/output shapes.
+
+    The five are those of Karpathy's diagram ("The Unreasonable Effectiveness
+    of Recurrent Neural Networks", 2015); the lecture shows the first four.
 
     kind:
         "one_to_one"  image (batch, 8, 8, 3) -> class probabilities (batch, 10)
@@ -325,6 +398,9 @@ def build_shape_model(kind: str, vocab: int = 50, units: int = 16, caption_len: 
         "many_to_one" word ids (batch, T) -> sentiment probabilities (batch, n_classes)
         "many_to_many" encoder-decoder: [source ids (batch, T_in),
                       target ids (batch, T_out)] -> (batch, T_out, vocab)
+        "many_to_many_synced" one output per input step: bits (batch, T, 1)
+                      -> (batch, T, 1), the architecture of build_parity_gru
+                      (Masking -> GRU(units, return_sequences) -> Dense(1, sigmoid))
     Only the shapes matter (the weights are random). Used by notebook 05.
     """
     L = keras.layers
@@ -352,6 +428,10 @@ def build_shape_model(kind: str, vocab: int = 50, units: int = 16, caption_len: 
             L.Embedding(vocab, 8)(tgt), initial_state=state)
         out = L.Dense(vocab, activation="softmax", name="word")(seq)
         return keras.Model([src, tgt], out, name=kind)
+    if kind == "many_to_many_synced":
+        model = build_parity_gru(units)
+        model.name = kind
+        return model
     raise ValueError(f"unknown kind {kind!r}; choose one of {list(SHAPE_TASKS)}")
 
 
@@ -374,11 +454,12 @@ def word_ids(sentence: str, vocab: int = 50) -> np.ndarray:
 
 
 def shape_demo(vocab: int = 50, seed: int = 0):
-    """Build the four shape models and run each once on an example input.
+    """Build the five shape models and run each once on an example input.
 
     Returns: list of dicts with keys kind, task, inputs (list of shapes),
-    output (shape), params. Batch size 1; the translation target has 16
-    steps (the Persian sentence of the lecture has 16 words).
+    output (shape), params, in the order of SHAPE_TASKS. Batch size 1; the
+    translation target has 16 steps (the Persian sentence of the lecture has
+    16 words); the synced model reads the lecture's 18-bit example.
     Used by notebook 05.
     """
     keras.utils.set_random_seed(seed)
@@ -389,6 +470,7 @@ def shape_demo(vocab: int = 50, seed: int = 0):
         "many_to_one": [word_ids(SHAPE_EXAMPLES["many_to_one"], vocab)],
         "many_to_many": [word_ids(SHAPE_EXAMPLES["many_to_many"], vocab),
                          rng.integers(1, vocab, size=(1, 16)).astype("int32")],
+        "many_to_many_synced": [parse_bits("100011000000000000")[None, :, None].astype("float32")],
     }
     rows = []
     for kind, task in SHAPE_TASKS.items():
@@ -635,20 +717,42 @@ def init_rnn_weights(n_in: int, units: int, scale: float = 0.5, seed: int = 0):
             rng.normal(0, 0.1, units))
 
 
-def rnn_bptt(xs, h0, W_xh, W_hh, b, dL_dhs):
-    """Backpropagation through time for a tanh RNN (rnn_forward with np.tanh).
+def linear(a):
+    """The identity, for a linear RNN: rnn_forward(..., activation=linear)."""
+    return np.asarray(a, dtype=float)
+
+
+# activation name -> (function, derivative written in terms of the output h = f(a))
+_BPTT_ACTIVATIONS = {
+    "tanh": (np.tanh, lambda h: 1.0 - h ** 2),       # tanh'(a) = 1 - tanh(a)^2
+    "linear": (linear, np.ones_like),
+}
+
+
+def _check_activation_name(activation):
+    if activation not in _BPTT_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_BPTT_ACTIVATIONS)} (a name, not a "
+                         f"function), got {activation!r}")
+    return _BPTT_ACTIVATIONS[activation]
+
+
+def rnn_bptt(xs, h0, W_xh, W_hh, b, dL_dhs, activation: str = "tanh"):
+    """Backpropagation through time for a tanh (or linear) RNN.
 
     Args: the rnn_forward arguments, and dL_dhs (T, units): the gradient of
         the loss with respect to each h_t *directly* (e.g. h_t - y_t for a
         squared error on every step; zeros except the last row for a loss on
-        h_T only).
+        h_T only); activation: "tanh" (rnn_forward's default) or "linear"
+        (h_t = a_t, no squashing: the regime where gradients can explode).
     Returns: dict with "W_xh", "W_hh", "b", "h0" (gradients, same shapes as
         the parameters) and "dh" (T, units): the total gradient dL/dh_t,
         direct plus what flows back from later steps.
-    Used by notebook 06 (gradient check, vanishing gradients).
+    Used by notebook 06 (gradient check, vanishing and exploding gradients,
+    clipping).
     """
+    f, df = _check_activation_name(activation)
     xs, h0, W_xh, W_hh, b = _check_rnn_args(xs, h0, W_xh, W_hh, b)
-    hs = rnn_forward(xs, h0, W_xh, W_hh, b)
+    hs = rnn_forward(xs, h0, W_xh, W_hh, b, activation=f)
     dL_dhs = np.asarray(dL_dhs, float)
     if dL_dhs.shape != hs.shape:
         raise ValueError(f"dL_dhs must have shape {hs.shape} (T, units), got {dL_dhs.shape}")
@@ -658,7 +762,7 @@ def rnn_bptt(xs, h0, W_xh, W_hh, b, dL_dhs):
     for t in range(len(xs) - 1, -1, -1):
         dh = dL_dhs[t] + carry
         dh_total[t] = dh
-        da = dh * (1.0 - hs[t] ** 2)              # tanh'(a) = 1 - tanh(a)^2
+        da = dh * df(hs[t])
         h_prev = hs[t - 1] if t > 0 else h0
         grads["W_xh"] += np.outer(xs[t], da)
         grads["W_hh"] += np.outer(h_prev, da)
@@ -718,13 +822,21 @@ def gradient_check(T: int = 6, n_in: int = 2, units: int = 4, seed: int = 0, eps
     return {k: relative_error(grads[k], numerical_gradient(loss, v, eps)) for k, v in params.items()}
 
 
-def gradient_norms_over_time(T: int = 50, units: int = 16, scales=(0.5, 1.0, 2.0), seed: int = 0):
+def gradient_norms_over_time(T: int = 50, units: int = 16, scales=(0.5, 1.0, 2.0), seed: int = 0,
+                             activation: str = "tanh"):
     """How much of a loss on h_T reaches earlier steps: ||dL/dh_t|| for t = 1..T.
 
-    For each recurrent-weight scale, a random tanh RNN is run on random inputs
-    and the loss L = sum(h_T) is back-propagated with rnn_bptt.
-    Returns: dict scale -> (T,) norms. Used by notebook 06 (vanishing gradients).
+    For each recurrent-weight scale (init_rnn_weights: W_hh entries with std
+    scale / sqrt(units), so its spectral radius is about `scale`), a random
+    RNN is run on T standard-normal inputs and the loss L = sum(h_T) is
+    back-propagated with rnn_bptt. With "tanh" each step back multiplies by
+    diag(1 - h_t^2) W_hh^T: saturated units (|h| near 1) shrink the gradient
+    even when W_hh alone would not. With "linear" it is W_hh^T alone, so the
+    norm shrinks or grows roughly like scale^(T - t).
+    Returns: dict scale -> (T,) norms. Used by notebook 06 (vanishing and
+    exploding gradients).
     """
+    _check_activation_name(activation)
     rng = np.random.default_rng(seed)
     xs = rng.normal(size=(T, 1))
     out = {}
@@ -732,8 +844,82 @@ def gradient_norms_over_time(T: int = 50, units: int = 16, scales=(0.5, 1.0, 2.0
         W_xh, W_hh, b = init_rnn_weights(1, units, scale=s, seed=seed)
         dL = np.zeros((T, units))
         dL[-1] = 1.0
-        out[s] = np.linalg.norm(rnn_bptt(xs, np.zeros(units), W_xh, W_hh, b, dL)["dh"], axis=1)
+        out[s] = np.linalg.norm(rnn_bptt(xs, np.zeros(units), W_xh, W_hh, b, dL, activation)["dh"],
+                                axis=1)
     return out
+
+
+def saturation(T: int = 50, units: int = 16, scales=(0.5, 1.0, 2.0), seed: int = 0):
+    """How saturated the tanh units of gradient_norms_over_time's RNNs are.
+
+    Same RNNs and inputs as gradient_norms_over_time(T, units, scales, seed).
+    Returns: dict scale -> dict(mean_slope = mean of tanh'(a_t) = 1 - h_t^2
+    over all steps and units (1 = linear, 0 = flat), frac_saturated =
+    fraction of |h_t| > 0.9, radius = spectral radius of W_hh).
+    Used by notebook 06 (why scales 1.0 and 2.0 vanish too).
+    """
+    rng = np.random.default_rng(seed)
+    xs = rng.normal(size=(T, 1))
+    out = {}
+    for s in scales:
+        W_xh, W_hh, b = init_rnn_weights(1, units, scale=s, seed=seed)
+        hs = rnn_forward(xs, np.zeros(units), W_xh, W_hh, b)
+        out[s] = dict(mean_slope=float((1 - hs ** 2).mean()), frac_saturated=float((np.abs(hs) > 0.9).mean()),
+                      radius=float(np.abs(np.linalg.eigvals(W_hh)).max()))
+    return out
+
+
+def last_state_loss(params, xs, y, activation: str = "tanh"):
+    """Loss L = 0.5 ||h_T - y||^2 on the last state of an RNN started at h_0 = 0, and its gradient.
+
+    Args: params dict with W_xh (n_in, units), W_hh (units, units), b (units,);
+        xs (T, n_in); y (units,); activation "tanh" or "linear".
+    Returns: (L float, grads dict W_xh, W_hh, b) by rnn_bptt. Numbers too
+        large for float64 come out as inf without a warning.
+    Used by notebook 06 (gradient clipping).
+    """
+    f, _ = _check_activation_name(activation)
+    h0 = np.zeros(np.shape(params["b"]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        hs = rnn_forward(xs, h0, params["W_xh"], params["W_hh"], params["b"], activation=f)
+        dL = np.zeros_like(hs)
+        dL[-1] = hs[-1] - np.asarray(y, float)
+        loss = float(0.5 * np.sum(dL[-1] ** 2))
+        g = rnn_bptt(xs, h0, params["W_xh"], params["W_hh"], params["b"], dL, activation)
+    return loss, {k: g[k] for k in ("W_xh", "W_hh", "b")}
+
+
+def clip_by_global_norm(grads, max_norm: float):
+    """Gradient clipping by the global norm (Pascanu et al. 2013; tf.clip_by_global_norm).
+
+    The global norm is sqrt(sum of the squares of every entry of every
+    gradient). If it exceeds max_norm, every gradient is multiplied by
+    max_norm / norm (same direction, length max_norm); otherwise nothing
+    changes. Keras optimizers do this with global_clipnorm=max_norm.
+    Args: grads dict name -> array; max_norm > 0.
+    Returns: (clipped dict (new arrays), the global norm before clipping).
+    Used by notebook 06.
+    """
+    if isinstance(max_norm, bool) or not np.isscalar(max_norm) or not np.isfinite(max_norm) or max_norm <= 0:
+        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
+    norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g, float))) for g in grads.values())))
+    if not np.isfinite(norm):
+        raise ValueError("the gradient contains inf or NaN, so it has no direction to keep; "
+                         "clipping cannot repair it: lower the learning rate or clip earlier")
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: np.asarray(g, float) * factor for k, g in grads.items()}, norm
+
+
+def exploding_example(T: int = 20, units: int = 8, scale: float = 1.1, seed: int = 0):
+    """A linear RNN whose last-state loss has an exploding gradient (notebook 06, clipping).
+
+    Returns: (params dict W_xh (1, units), W_hh, b from init_rnn_weights(1,
+    units, scale, seed), xs (T, 1) standard-normal inputs, y (units,) a
+    standard-normal target), to use with last_state_loss(..., "linear").
+    """
+    W_xh, W_hh, b = init_rnn_weights(1, units, scale=scale, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    return dict(W_xh=W_xh, W_hh=W_hh, b=b), rng.normal(size=(T, 1)), rng.normal(size=units)
 
 
 # ---------------------------------------------------------------------------
@@ -903,6 +1089,54 @@ def draw_unrolled(T: int = 3, upto: int | None = None, xs=None, hs=None, ax=None
     title = "unrolled over time" if upto == T else f"unrolled: computed up to t = {upto}"
     ax.set_title(title, fontsize=10)
     return ax
+
+
+# Karpathy's five diagrams: for each shape, the time steps that have an input
+# and those that have an output (the state box is drawn at every step).
+_IO_LAYOUT = {
+    "one_to_one": dict(steps=1, inputs=(0,), outputs=(0,)),
+    "one_to_many": dict(steps=3, inputs=(0,), outputs=(0, 1, 2)),
+    "many_to_one": dict(steps=3, inputs=(0, 1, 2), outputs=(2,)),
+    "many_to_many": dict(steps=5, inputs=(0, 1, 2), outputs=(3, 4)),
+    "many_to_many_synced": dict(steps=3, inputs=(0, 1, 2), outputs=(0, 1, 2)),
+}
+
+
+def draw_io_shapes(axes=None):
+    """Karpathy's five input/output shapes as box diagrams, one panel each.
+
+    Red boxes are inputs, green boxes the network's state (one per time
+    step, joined by the recurrent arrow), blue boxes outputs; a column is
+    one time step. Titles are the keys of SHAPE_TASKS with the task.
+    Args: axes: 5 matplotlib Axes, or None for a new figure.
+    Returns: the list of 5 Axes. Used by notebook 05.
+    """
+    import matplotlib.pyplot as plt
+    if axes is None:
+        _, axes = plt.subplots(1, 5, figsize=(13, 3.3), gridspec_kw=dict(width_ratios=[1, 3, 3, 5, 3]))
+    axes = list(np.ravel(axes))
+    if len(axes) != len(_IO_LAYOUT):
+        raise ValueError(f"draw_io_shapes needs {len(_IO_LAYOUT)} axes, got {len(axes)}")
+    for ax, (kind, lay) in zip(axes, _IO_LAYOUT.items()):
+        for t in range(lay["steps"]):
+            _box(ax, (t, 1.2), "", "#a8e6a1", w=0.6, h=0.5)
+            if t in lay["inputs"]:
+                _box(ax, (t, 0), "", "#f4a6a6", w=0.6, h=0.5)
+                _arrow(ax, (t, 0.3), (t, 0.9))
+            if t in lay["outputs"]:
+                _box(ax, (t, 2.4), "", "#a6c8f4", w=0.6, h=0.5)
+                _arrow(ax, (t, 1.5), (t, 2.1))
+            if t > 0:
+                _arrow(ax, (t - 0.65, 1.2), (t - 0.35, 1.2), color="tab:green")
+        ax.set_xlim(-0.6, max(lay["steps"], 1) - 0.4)
+        ax.set_ylim(-0.5, 3.3)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(kind.replace("_", " ").replace("many to many synced", "many to many\n(synced)"),
+                     fontsize=10)
+    axes[0].figure.text(0.5, 0.02, "red: input, green: the network's state at one time step, blue: output",
+                        ha="center", fontsize=9)
+    return axes
 
 
 def plot_running_parity(bits, probs=None, ax=None, label="model P(odd)"):

@@ -247,6 +247,7 @@ def test_mlp_rejects_other_lengths_clearly():
     with pytest.raises(ValueError) as info:
         rnn.predict_fixed_length(mlp, "1" * 21)
     assert "exactly 20 inputs" in str(info.value) and "21 bits" in str(info.value)
+    assert "changes the answer" in str(info.value)
 
 
 def test_gru_builder_and_short_training_run():
@@ -318,3 +319,154 @@ def test_timestep_explorer_reacts_to_slider_and_bits():
     assert "at most 12 steps" in report.value and image.value == b""
     text.value = "1021"
     assert "Cannot use this input" in report.value
+
+
+# ------------------------------------------- a feedforward net and parity (notebook 05)
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 12])
+def test_handbuilt_mlp_computes_parity_of_every_n_bit_string(n):
+    model = rnn.handbuilt_parity_mlp(n)
+    every = np.array(list(itertools.product((0, 1), repeat=n)), dtype="float32")   # all 2**n strings
+    out = np.asarray(model(every))[:, 0]
+    truth = np.array([sum(s) % 2 for s in itertools.product((0, 1), repeat=n)])
+    assert np.array_equal(out, truth)                    # exactly 0 or 1, not approximately
+    # n hidden ReLUs reading all n bits (n*n + n), a read-out of n weights + 1 bias, counted by hand
+    assert model.count_params() == n * n + n + n + 1
+
+
+def test_handbuilt_mlp_weights_by_hand_for_three_bits():
+    # s = x1 + x2 + x3; parity(s) = relu(s) - 2 relu(s - 1) + 2 relu(s - 2) on s = 0..3
+    w = rnn.parity_mlp_weights(3)
+    assert w["W1"].tolist() == [[1, 1, 1]] * 3 and w["b1"].tolist() == [0, -1, -2]
+    assert w["W2"][:, 0].tolist() == [1, -2, 2] and w["b2"].tolist() == [0]
+    with pytest.raises(ValueError, match="positive integer"):
+        rnn.parity_mlp_weights(0)
+
+
+def test_all_bit_strings_is_every_string_once():
+    for n in (1, 4, 7):
+        assert rnn.all_bit_strings(n).tolist() == [list(s) for s in itertools.product((0, 1), repeat=n)]
+    with pytest.raises(ValueError, match="at most n = 24"):
+        rnn.all_bit_strings(30)
+
+
+def test_fixed_length_mlp_pads_shorter_strings_and_refuses_longer_ones():
+    mlp = rnn.handbuilt_parity_mlp(20)
+    for s in ("1", "11", "10110", "1" * 19, "1" * 20):
+        assert rnn.predict_fixed_length(mlp, s, pad_with_zeros=True) == s.count("1") % 2
+    with pytest.raises(ValueError) as info:
+        rnn.predict_fixed_length(mlp, "101")
+    assert "3 bits" in str(info.value) and "pad_with_zeros=True" in str(info.value)
+    with pytest.raises(ValueError) as info:
+        rnn.predict_fixed_length(mlp, "1" * 21, pad_with_zeros=True)
+    assert "exactly 20 inputs" in str(info.value) and "cannot be fed in" in str(info.value)
+
+
+def test_five_shapes_include_the_synced_parity_model():
+    rows = rnn.shape_demo()
+    assert [r["kind"] for r in rows] == ["one_to_one", "one_to_many", "many_to_one", "many_to_many",
+                                         "many_to_many_synced"]
+    synced = rows[-1]
+    assert synced["inputs"] == [(1, 18, 1)] and synced["output"] == (1, 18, 1)   # one output per bit
+    # GRU(16) on 1 input, Keras's reset_after form: 3 gates x (16 x (1 + 16) weights + 2 x 16 biases),
+    # then Dense(1): 16 + 1; counted by hand, and the same as the parity GRU of section 5
+    assert synced["params"] == 3 * (16 * 17 + 2 * 16) + 17 == rnn.build_parity_gru(16).count_params()
+
+
+def test_io_shape_drawing_has_five_panels():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    axes = rnn.draw_io_shapes()
+    assert [ax.get_title() for ax in axes] == ["one to one", "one to many", "many to one", "many to many",
+                                               "many to many\n(synced)"]
+    # boxes per panel (inputs + states + outputs), counted on Karpathy's diagram
+    assert [len(ax.patches) - sum(1 for p in ax.patches if type(p).__name__ == "FancyArrowPatch")
+            for ax in axes] == [3, 7, 7, 10, 9]
+    with pytest.raises(ValueError, match="5 axes"):
+        rnn.draw_io_shapes(plt.subplots(1, 4)[1])
+    plt.close("all")
+
+
+# --------------------------------------- vanishing, exploding, clipping (notebook 06)
+
+def test_linear_bptt_matches_central_differences_and_matrix_powers():
+    rng = np.random.default_rng(2)
+    W_xh, W_hh, b = rnn.init_rnn_weights(2, 3, scale=1.3, seed=2)
+    xs, h0, ys = rng.normal(size=(6, 2)), rng.normal(size=3), rng.normal(size=(6, 3))
+    params = dict(W_xh=W_xh, W_hh=W_hh, b=b, h0=h0)
+
+    def loss():
+        hs = rnn.rnn_forward(xs, params["h0"], params["W_xh"], params["W_hh"], params["b"],
+                             activation=lambda a: a)
+        return 0.5 * np.sum((hs - ys) ** 2)
+
+    hs = rnn.rnn_forward(xs, h0, W_xh, W_hh, b, activation=rnn.linear)
+    grads = rnn.rnn_bptt(xs, h0, W_xh, W_hh, b, hs - ys, activation="linear")
+    for name, p in params.items():
+        assert rnn.relative_error(grads[name], rnn.numerical_gradient(loss, p)) <= 1e-7, name
+    # a loss on h_T only: in a linear RNN dL/dh_t = g (W_hh^T)^(T-t), a matrix power
+    g = rng.normal(size=3)
+    dL = np.zeros((6, 3))
+    dL[-1] = g
+    dh = rnn.rnn_bptt(xs, h0, W_xh, W_hh, b, dL, activation="linear")["dh"]
+    for t in range(6):
+        assert np.allclose(dh[t], g @ np.linalg.matrix_power(W_hh.T, 5 - t), atol=1e-12)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        rnn.rnn_bptt(xs, h0, W_xh, W_hh, b, dL, activation=np.tanh)
+
+
+def test_tanh_gradients_vanish_at_every_scale_and_linear_ones_explode():
+    tanh = rnn.gradient_norms_over_time(T=50, scales=(0.5, 1.0, 2.0))
+    for scale in (0.5, 1.0, 2.0):       # saturation shrinks the gradient even at scale 1 and 2
+        assert tanh[scale][0] < 1e-2 * tanh[scale][-1], scale
+    lin = rnn.gradient_norms_over_time(T=50, scales=(0.5, 2.0), activation="linear")
+    assert lin[0.5][0] < 1e-6 * lin[0.5][-1]
+    assert lin[2.0][0] > 1e6 * lin[2.0][-1]
+    sat = rnn.saturation(T=50, scales=(0.5, 2.0, 50.0))
+    # the larger the recurrent weights, the flatter the tanh: at scale 50 nearly every unit is saturated
+    assert sat[0.5]["mean_slope"] > sat[2.0]["mean_slope"] > sat[50.0]["mean_slope"]
+    assert sat[50.0]["frac_saturated"] > 0.9 and sat[0.5]["frac_saturated"] < 0.1
+    assert abs(sat[2.0]["radius"] - 2.0) < 0.5
+
+
+def test_clip_by_global_norm_hand_computed():
+    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}          # global norm sqrt(9 + 16) = 5
+    clipped, norm = rnn.clip_by_global_norm(grads, 1.0)
+    assert norm == 5.0
+    assert clipped["a"].tolist() == pytest.approx([0.6, 0.0]) and clipped["b"].shape == (1, 1) and clipped["b"][0, 0] == pytest.approx(0.8)
+    same, _ = rnn.clip_by_global_norm(grads, 10.0)                       # below the limit: unchanged
+    assert same["a"].tolist() == [3.0, 0.0] and same["b"].tolist() == [[4.0]]
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="max_norm"):
+            rnn.clip_by_global_norm(grads, bad)
+    with pytest.raises(ValueError, match="inf or NaN"):
+        rnn.clip_by_global_norm({"a": np.array([np.inf, 1.0])}, 1.0)
+
+
+def test_clip_by_global_norm_equals_tensorflows():
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    grads = {"x": rng.normal(size=(3, 4)) * 100, "y": rng.normal(size=5)}
+    ours, norm = rnn.clip_by_global_norm(grads, 2.5)
+    theirs, tf_norm = tf.clip_by_global_norm([tf.constant(grads["x"]), tf.constant(grads["y"])], 2.5)
+    assert norm == pytest.approx(float(tf_norm), rel=1e-12)
+    assert np.allclose(ours["x"], theirs[0].numpy()) and np.allclose(ours["y"], theirs[1].numpy())
+
+
+def test_last_state_loss_gradient_and_the_clipping_example():
+    params, xs, y = rnn.exploding_example()
+    for act, f in (("linear", lambda a: a), ("tanh", np.tanh)):
+        def loss():
+            h = rnn.rnn_forward(xs, np.zeros(8), params["W_xh"], params["W_hh"], params["b"], activation=f)[-1]
+            return 0.5 * np.sum((h - y) ** 2)
+        L, g = rnn.last_state_loss(params, xs, y, act)
+        assert L == pytest.approx(loss())
+        assert rnn.relative_error(g["W_hh"], rnn.numerical_gradient(loss, params["W_hh"])) <= 1e-6, act
+    # the notebook's claim: one raw step of size 0.1 blows the loss up, the clipped step lowers it
+    L0, g = rnn.last_state_loss(params, xs, y, "linear")
+    clipped, norm = rnn.clip_by_global_norm(g, 1.0)
+    assert norm > 1e3
+    raw = rnn.last_state_loss({k: params[k] - 0.1 * g[k] for k in params}, xs, y, "linear")[0]
+    small = rnn.last_state_loss({k: params[k] - 0.1 * clipped[k] for k in params}, xs, y, "linear")[0]
+    assert raw > 1e6 * L0 and small < L0
