@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import activations, cam, imagenet, images as img_mod, models
+from helpers import activations, cam, deepvis, imagenet, images as img_mod, maximize, models, plotting, rnn, shapes
 from helpers import exercises as E
 
 HELPERS_DIR = os.path.dirname(os.path.abspath(helpers.__file__))
@@ -46,7 +46,8 @@ def ctx():
                                 keras.layers.Dense(3)], name="unbuilt")
     dense_only = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="dense_only")
     return dict(card=card, model=card.model, img=img, imgs=np.stack([img, img]), samples=samples,
-                tiny=tiny, unbuilt=unbuilt, dense_only=dense_only)
+                tiny=tiny, unbuilt=unbuilt, dense_only=dense_only,
+                gru=rnn.build_parity_gru(4), mlp=rnn.build_parity_mlp(4, 4))
 
 
 def _weights_digest(model) -> str:
@@ -249,6 +250,99 @@ add("gradcam_data-image-wrong-size", ValueError, ("image", "64x64"), lambda c: E
 add("gradcam_data-image-0to1", ValueError, ("image", "0..1"), lambda c: E.gradcam_data(c["card"], image=c["img"] / 255))
 add("gradcam_data-image-batch", ValueError, ("image", "one image"), lambda c: E.gradcam_data(c["card"], image=c["imgs"]))
 add("gradcam_data-layer-unknown", ValueError, ("no layer named",), lambda c: E.gradcam_data(c["card"], layer="nope"))
+
+
+# --- recurrent networks (notebooks 05, 06) ------------------------------------------------------
+_W = dict(W_xh=np.zeros((2, 3)), W_hh=np.zeros((3, 3)), b=np.zeros(3))
+add("pad_bits-one-string", TypeError, ("sequences", "['101']"), lambda c: rnn.pad_bits("101"))
+add("pad_bits-empty", ValueError, ("sequences", "empty"), lambda c: rnn.pad_bits([]))
+add("pad_bits-bit-2", ValueError, ("0 or 1",), lambda c: rnn.pad_bits([[0, 2, 1]]))
+add("parse_bits-letters", ValueError, ("'a'",), lambda c: rnn.parse_bits("10a1"))
+add("parse_bits-empty", ValueError, ("empty",), lambda c: rnn.parse_bits(""))
+add("running_parity-2", ValueError, ("0 or 1",), lambda c: rnn.running_parity([0, 1, 2]))
+add("random_bits-negative", ValueError, ("n",), lambda c: rnn.random_bits(-1, 5))
+add("parity_batch-min-above-max", ValueError, ("min_len", "max_len"), lambda c: rnn.parity_batch(4, 5, 3))
+add("window_accuracy_exact-negative-k", ValueError, ("k",), lambda c: rnn.window_accuracy_exact(5, -1))
+add("rnn_step-shapes", ValueError, ("w_xh", "shape"), lambda c: rnn.rnn_step(np.zeros(3), np.zeros(2), np.zeros((3, 3)), np.zeros((3, 3)), np.zeros(3)))
+add("rnn_forward-nan", ValueError, ("xs", "nan"), lambda c: rnn.rnn_forward(np.full((4, 2), np.nan), np.zeros(3), **_W))
+add("rnn_forward-empty", ValueError, ("xs", "empty"), lambda c: rnn.rnn_forward(np.zeros((0, 2)), np.zeros(3), **_W))
+add("gradient_norms-T0", ValueError, ("t",), lambda c: rnn.gradient_norms_over_time(T=0))
+add("draw_unrolled-T0", ValueError, ("t",), lambda c: rnn.draw_unrolled(T=0))
+add("draw_unrolled-upto", ValueError, ("upto",), lambda c: rnn.draw_unrolled(T=3, upto=5))
+add("nested_expression-negative", ValueError, ("t",), lambda c: rnn.nested_expression(-1))
+add("parity_answer-digit-2", ValueError, ("'2'",), lambda c: rnn.parity_answer("12"))
+add("word_ids-vocab0", ValueError, ("vocab",), lambda c: rnn.word_ids("a b", vocab=0))
+add("linear_probe-lengths", ValueError, ("h_train", "y_train"), lambda c: rnn.linear_probe(np.zeros((5, 3)), np.zeros(4), np.zeros((2, 3)), np.zeros(2)))
+add("linear_probe-one-class", ValueError, ("y_train", "both"), lambda c: rnn.linear_probe(np.random.rand(5, 3), np.zeros(5), np.random.rand(2, 3), np.zeros(2)))
+add("threshold_accuracy-nan", ValueError, ("z_train", "nan"), lambda c: rnn.threshold_accuracy(np.array([np.nan, 1]), np.array([0, 1]), np.array([1.0]), np.array([1])))
+add("principal_components-k", ValueError, ("k",), lambda c: rnn.principal_components(np.zeros((5, 3)), k=5))
+add("relative_error-shapes", ValueError, ("shape",), lambda c: rnn.relative_error(np.zeros(3), np.zeros(4)))
+add("numerical_gradient-not-callable", TypeError, ("f", "function"), lambda c: rnn.numerical_gradient(3, np.zeros(2)))
+add("keras_simple_rnn-shapes", ValueError, ("w_hh", "shape"), lambda c: rnn.keras_simple_rnn(np.zeros((2, 3)), np.zeros((4, 4)), np.zeros(3)))
+add("keras_simple_rnn-activation", ValueError, ("activation", "nope"), lambda c: rnn.keras_simple_rnn(np.zeros((2, 3)), np.zeros((3, 3)), np.zeros(3), activation="nope"))
+add("init_rnn_weights-units0", ValueError, ("units",), lambda c: rnn.init_rnn_weights(2, 0))
+add("build_parity_gru-units0", ValueError, ("units",), lambda c: rnn.build_parity_gru(0))
+add("build_shape_model-kind", ValueError, ("kind", "many"), lambda c: rnn.build_shape_model("many"))
+add("window_table-k-above-n", ValueError, ("ks", "25"), lambda c: rnn.window_table(ks=(25,), n=20, n_train=10, n_test=10))
+add("handbuilt_parity_table-letter", ValueError, ("'x'",), lambda c: rnn.handbuilt_parity_table("10x"))
+add("plot_running_parity-probs-length", ValueError, ("probs", "3"), lambda c: rnn.plot_running_parity("101", probs=[0.5]))
+add("run_sequence_model-length0", ValueError, ("x", "empty"), lambda c: rnn.run_sequence_model(c["gru"], np.zeros((1, 0, 1))))
+add("gru_hidden_states-no-gru", ValueError, ("gru",), lambda c: rnn.gru_hidden_states(c["mlp"], "101"))
+add("predict_parity-letters", ValueError, ("'a'",), lambda c: rnn.predict_parity(c["gru"], "10a"))
+add("predict_fixed_length-too-long", ValueError, ("7", "4"), lambda c: rnn.predict_fixed_length(c["mlp"], "1010101"))
+add("parity_accuracy-length0", ValueError, ("length",), lambda c: rnn.parity_accuracy(c["gru"], 0))
+
+# --- gradient ascent (notebooks 02, 03) ---------------------------------------------------------
+add("maximize_filters-size-string", TypeError, ("size",), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [0], steps=2, size="64"))
+add("maximize_filters-filter-too-big", ValueError, ("99", "16"), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [99], steps=2))
+add("maximize_filters-batch_size-string", TypeError, ("batch_size",), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [0], steps=2, batch_size="a"))
+add("maximize_filters-batch_size-zero", ValueError, ("batch_size",), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [0], steps=2, batch_size=0))
+add("maximize_filters-layer-unknown", ValueError, ("no layer named",), lambda c: maximize.maximize_filters(c["model"], "nope", [0], steps=2))
+add("maximize_classes-unknown-name", ValueError, ("zebra",), lambda c: maximize.maximize_classes(c["card"], "zebra", steps=2))
+add("maximize_classes-steps-negative", ValueError, ("steps",), lambda c: maximize.maximize_classes(c["model"], [0], steps=-1))
+add("regularizers-unknown-preset", ValueError, ("preset", "nope"), lambda c: maximize.regularizers("nope"))
+add("regularizers-unknown-key", TypeError, ("blurr",), lambda c: maximize.regularizers(None, blurr=1))
+add("regularizers-negative", ValueError, ("l2_decay",), lambda c: maximize.regularizers(None, l2_decay=-1))
+add("deprocess_images-nan", ValueError, ("images", "nan"), lambda c: maximize.deprocess_images(np.full((1, 4, 4, 3), np.nan)))
+add("deprocess_images-rank2", ValueError, ("images", "shape"), lambda c: maximize.deprocess_images(np.zeros((4, 4))))
+add("initial_images-size-zero", ValueError, ("size",), lambda c: maximize.initial_images([0], size=(0, 4)))
+add("high_frequency_energy-nan", ValueError, ("images", "nan"), lambda c: maximize.high_frequency_energy(np.full((1, 8, 8, 3), np.nan)))
+add("frequency_concentration-fraction", ValueError, ("fraction",), lambda c: maximize.frequency_concentration(np.zeros((1, 8, 8, 3)), fraction=2))
+add("get_engine-objective", ValueError, ("objective",), lambda c: maximize.get_engine(c["model"], "block1_conv1", objective="nope"))
+add("find_class-unknown", ValueError, ("zebra",), lambda c: deepvis.find_class(c["card"], "zebra"))
+add("class_gradients-nan", ValueError, ("images", "nan"), lambda c: deepvis.class_gradients(c["model"], np.full((1, 64, 64, 3), np.nan), [0]))
+add("seconds_per_step-steps0", ValueError, ("steps",), lambda c: deepvis.seconds_per_step(c["model"], [0], steps=0))
+add("highpass_energy_ratio-cutoff", ValueError, ("cutoff",), lambda c: deepvis.highpass_energy_ratio(np.zeros((1, 8, 8, 3)), cutoff=3))
+add("grey_fraction-nan", ValueError, ("images", "nan"), lambda c: deepvis.grey_fraction(np.full((1, 8, 8, 3), np.nan)))
+add("compare_regularizers-variants", TypeError, ("variants", "nope"), lambda c: deepvis.compare_regularizers(c["model"], [0], steps=2, variants=["nope"]))
+add("filter_explorer-layer-unknown", ValueError, ("nope",), lambda c: __import__("helpers.widgets.filters", fromlist=["x"]).filter_explorer(c["card"], layers=["nope"]))
+add("class_explorer-bare-model", TypeError, ("card",), lambda c: __import__("helpers.widgets.deepvis", fromlist=["x"]).class_explorer(c["model"]))
+add("class_explorer-class-99", ValueError, ("99",), lambda c: __import__("helpers.widgets.deepvis", fromlist=["x"]).class_explorer(c["card"], classes=[99]))
+add("class_explorer-preset", ValueError, ("preset", "nope"), lambda c: __import__("helpers.widgets.deepvis", fromlist=["x"]).class_explorer(c["card"], preset="nope"))
+
+# --- plotting ------------------------------------------------------------------------------------
+add("mosaic-empty", ValueError, ("tiles", "empty"), lambda c: plotting.mosaic(np.zeros((0, 4, 4))))
+add("mosaic-ncols0", ValueError, ("ncols",), lambda c: plotting.mosaic(np.zeros((2, 4, 4)), ncols=0))
+add("channel_grid-rank2", ValueError, ("activation", "shape"), lambda c: plotting.channel_grid(np.zeros((4, 4))))
+add("channel_grid-cmap", ValueError, ("cmap", "nope"), lambda c: plotting.channel_grid(np.zeros((4, 4, 2)), cmap="nope"))
+add("channel_grid-channel-out-of-range", ValueError, ("channels", "5"), lambda c: plotting.channel_grid(np.zeros((4, 4, 2)), channels=[5]))
+add("colorize-cmap", ValueError, ("cmap", "nope"), lambda c: plotting.colorize(np.zeros((1, 4, 4)), cmap="nope"))
+add("image_grid-titles-length", ValueError, ("titles",), lambda c: plotting.image_grid(np.zeros((2, 4, 4, 3)), titles=["a"]))
+add("image_grid-empty", ValueError, ("images", "empty"), lambda c: plotting.image_grid(np.zeros((0, 4, 4, 3))))
+add("png_bytes-scale0", ValueError, ("scale",), lambda c: plotting.png_bytes(np.zeros((2, 2, 3)), scale=0))
+add("kernel_tiles-rank2", ValueError, ("kernels", "shape"), lambda c: plotting.kernel_tiles(np.zeros((3, 3))))
+add("channel_figure-channel", ValueError, ("channel", "5"), lambda c: plotting.channel_figure(c["img"], np.zeros((4, 4, 2)), channel=5))
+add("activation_grids-empty", ValueError, ("activations", "empty"), lambda c: plotting.activation_grids({}))
+
+# --- data -----------------------------------------------------------------------------------------
+add("make_shapes-n0", ValueError, ("n",), lambda c: shapes.make_shapes(0))
+add("make_shapes-size-tiny", ValueError, ("size",), lambda c: shapes.make_shapes(2, size=4))
+add("decode_predictions-top0", ValueError, ("top",), lambda c: imagenet.decode_predictions(np.ones((1, 1000)) / 1000, top=0))
+add("decode_predictions-nan", ValueError, ("nan",), lambda c: imagenet.decode_predictions(np.full((1, 1000), np.nan)))
+add("search_classes-int", TypeError, ("text",), lambda c: imagenet.search_classes(3))
+add("to_batch-empty-list", ValueError, ("empty", "at least one image"), lambda c: img_mod.to_batch([]))
+add("load_image-size-string", (TypeError, ValueError), ("size",), lambda c: img_mod.load_image(c["img"], size="64"))
+add("load_image-size-triple", (TypeError, ValueError), ("size", "(height, width)"), lambda c: img_mod.load_image(c["img"], size=(64, 64, 3)))
 
 
 # ------------------------------------------------------------------ the test ----
