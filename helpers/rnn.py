@@ -114,9 +114,12 @@ def pad_bits(sequences, pad_value: float = PAD_VALUE, max_len: int | None = None
         mask (N, T) bool (True on real steps).
     Used by notebook 06 (masking) and parity_batch.
     """
+    if isinstance(sequences, str):
+        raise TypeError(f"sequences must be a list of bit strings; for one string write pad_bits([{sequences!r}]) "
+                        "(a string alone would be read as one-bit strings).")
     seqs = [parse_bits(s) for s in sequences]
     if not seqs:
-        raise ValueError("pad_bits needs at least one bit string")
+        raise ValueError("sequences is empty: pad_bits needs at least one bit string")
     longest = max(len(s) for s in seqs)
     T = longest if max_len is None else int(max_len)
     if T < longest:
@@ -228,6 +231,10 @@ def window_table(ks=(0, 1, 2, 4, 8, 12, 16, 19, 20), n: int = 20, n_train: int =
 
     Returns: list of (k, exact, empirical) tuples. Used by notebook 05.
     """
+    _check_positive_int(n, "n")
+    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n]
+    if bad:
+        raise ValueError(f"ks must be window sizes 0..n = 0..{n}, got {bad}")
     train = random_bits(n_train, n, seed=seed)
     test = random_bits(n_test, n, seed=seed + 1)
     return [(k, window_accuracy_exact(n, k), window_accuracy_empirical(train, k, test)) for k in ks]
@@ -450,6 +457,8 @@ def word_ids(sentence: str, vocab: int = 50) -> np.ndarray:
     """
     if not isinstance(sentence, str) or not sentence.split():
         raise ValueError(f"sentence must be a non-empty string, got {sentence!r}")
+    if isinstance(vocab, bool) or not isinstance(vocab, (int, np.integer)) or vocab < 2:
+        raise ValueError(f"vocab must be an integer >= 2 (ids 1..vocab-1), got {vocab!r}")
     return np.array([[sum(map(ord, w.lower())) % (vocab - 1) + 1 for w in sentence.split()]], "int32")
 
 
@@ -493,6 +502,7 @@ def build_parity_gru(units: int = 16) -> keras.Model:
     output (batch, T, 1) P(running parity is odd) at every step.
     Used by notebooks 05 and 06.
     """
+    _check_positive_int(units, "units")
     bits = keras.Input((None, 1), name="bits")
     h = keras.layers.Masking(PAD_VALUE, name="mask")(bits)
     h = keras.layers.GRU(units, return_sequences=True, name="gru")(h)
@@ -552,7 +562,9 @@ def run_sequence_model(model: keras.Model, x) -> np.ndarray:
         _COMPILED[model] = fn
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[-1] != model.input_shape[-1]:
-        raise ValueError(f"expected an array (batch, T, {model.input_shape[-1]}), got shape {x.shape}")
+        raise ValueError(f"x must be an array (batch, T, {model.input_shape[-1]}), got shape {x.shape}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x is empty (shape {x.shape}): give at least one sequence of at least one step")
     return fn(tf.constant(x, dtype=model.inputs[0].dtype)).numpy()
 
 
@@ -563,6 +575,8 @@ def parity_accuracy(model: keras.Model, length: int, n: int = 1000, seed: int = 
     right (the lecture's question), per_step = fraction of all steps right).
     Used by notebook 05.
     """
+    _check_positive_int(length, "length")
+    _check_positive_int(n, "n")
     bits = random_bits(n, length, seed=seed + length)
     p = run_sequence_model(model, bits[..., None].astype("float32"))[..., 0]
     truth = np.cumsum(bits, axis=1) % 2
@@ -590,6 +604,10 @@ def gru_hidden_states(model: keras.Model, bits) -> np.ndarray:
         arr = parse_bits(arr)[None]
     if arr.ndim != 2 or not np.isin(arr, (0, 1)).all():
         raise ValueError(f"bits must be (N, T) of 0/1, got shape {arr.shape}")
+    names = [layer.name for layer in model.layers]
+    if "gru" not in names:
+        raise ValueError(f"model {model.name!r} has no layer named 'gru' (its layers: {names}); "
+                         "use a model from build_parity_gru() / train_parity_gru().")
     sub = keras.Model(model.inputs, model.get_layer("gru").output)
     return np.asarray(sub.predict(arr[..., None].astype("float32"), batch_size=len(arr), verbose=0))
 
@@ -600,6 +618,10 @@ def linear_probe(H_train, y_train, H_test, y_test):
     Args: H_* (M, units) hidden states, y_* (M,) 0/1 targets.
     Returns: dict(w (units,), c, train_acc, test_acc). Used by notebook 06.
     """
+    H_train, y_train = _check_xy(H_train, y_train, "H_train", "y_train", 2)
+    H_test, y_test = _check_xy(H_test, y_test, "H_test", "y_test", 2)
+    if H_train.shape[1] != H_test.shape[1]:
+        raise ValueError(f"H_train and H_test must have the same number of units, got {H_train.shape} and {H_test.shape}")
     A = np.c_[H_train, np.ones(len(H_train))]
     coef, *_ = np.linalg.lstsq(A, np.asarray(y_train, float), rcond=None)
     w, c = coef[:-1], coef[-1]
@@ -625,6 +647,22 @@ def principal_components(H, k: int = 2):
     return vt[:k], mean, s[:k] ** 2 / (s ** 2).sum()
 
 
+def _check_xy(X, y, x_name, y_name, ndim, need_both=True):
+    """Finite (M, ...) inputs with M 0/1 targets; ``need_both``: both classes present (a read-out needs them)."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if X.ndim != ndim or len(X) == 0:
+        raise ValueError(f"{x_name} must be a non-empty {'(M, units)' if ndim == 2 else '(M,)'} array, got shape {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"{y_name} must have one 0/1 target per row of {x_name}: shape ({len(X)},), got {y.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{x_name} contains NaN or infinite values")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"{y_name} must hold 0/1 targets")
+    if need_both and len(np.unique(y)) < 2:
+        raise ValueError(f"{y_name} holds only the class {int(y[0])}: a read-out needs examples of both parities")
+    return X, y
+
+
 def threshold_accuracy(z_train, y_train, z_test, y_test) -> float:
     """Accuracy of one number per state as a parity read-out.
 
@@ -632,7 +670,9 @@ def threshold_accuracy(z_train, y_train, z_test, y_test) -> float:
     (the side of class 1 is learned too); scored on z_test.
     Args: z_* (M,) projections, y_* (M,) 0/1. Used by notebook 06 (PC1 read-out).
     """
-    z_train, y_train = np.asarray(z_train, float), np.asarray(y_train).astype(bool)
+    z_train, y_train = _check_xy(z_train, y_train, "z_train", "y_train", 1)
+    z_test, y_test = _check_xy(z_test, y_test, "z_test", "y_test", 1, need_both=False)
+    y_train = y_train.astype(bool)
     m1, m0 = z_train[y_train].mean(), z_train[~y_train].mean()
     guess = (np.asarray(z_test) > (m0 + m1) / 2) if m1 > m0 else (np.asarray(z_test) < (m0 + m1) / 2)
     return float((guess == np.asarray(y_test).astype(bool)).mean())
@@ -648,6 +688,8 @@ def rnn_step(h_prev, x_t, W_xh, W_hh, b, activation=np.tanh):
     Args: h_prev (units,), x_t (n_in,), W_xh (n_in, units), W_hh (units, units), b (units,).
     Returns: (units,) float64. Used by notebook 06 (the nested call).
     """
+    x_t, h_prev = np.atleast_1d(np.asarray(x_t, float)), np.asarray(h_prev, float)
+    _check_rnn_args(x_t[None], h_prev, W_xh, W_hh, b)
     return activation(np.asarray(x_t, float) @ W_xh + np.asarray(h_prev, float) @ W_hh + b)
 
 
@@ -664,7 +706,9 @@ def _check_rnn_args(xs, h0, W_xh, W_hh, b):
         raise ValueError(f"xs must have shape (T, n_in) = (T, {n_in}) to match W_xh {W_xh.shape}, "
                          f"got {xs.shape}")
     if len(xs) == 0:
-        raise ValueError("xs has no time steps (T = 0)")
+        raise ValueError("xs is empty: it has no time steps (T = 0)")
+    if not np.all(np.isfinite(xs)):
+        raise ValueError("xs contains NaN or infinite values")
     for name, arr, shape in (("W_hh", W_hh, (units, units)), ("b", b, (units,)), ("h0", h0, (units,))):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (units = {units} from W_xh), got {arr.shape}")
@@ -711,6 +755,8 @@ def init_rnn_weights(n_in: int, units: int, scale: float = 0.5, seed: int = 0):
 
     Entries are normal with std scale / sqrt(fan-in). Used by notebook 06.
     """
+    _check_positive_int(n_in, "n_in")
+    _check_positive_int(units, "units")
     rng = np.random.default_rng(seed)
     return (rng.normal(0, scale / np.sqrt(n_in), (n_in, units)),
             rng.normal(0, scale / np.sqrt(units), (units, units)),
@@ -780,6 +826,8 @@ def numerical_gradient(f, x, eps: float = 1e-5):
     modified in place during the loop and restored. Returns: array like x.
     Used by notebook 06 and tests (the reference for rnn_bptt).
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of no arguments returning the loss (it reads x), got {type(f).__name__}")
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("numerical_gradient needs a float64 numpy array (float32 is too coarse)")
     grad = np.zeros_like(x)
@@ -797,6 +845,8 @@ def numerical_gradient(f, x, eps: float = 1e-5):
 def relative_error(a, b) -> float:
     """||a - b|| / max(||a|| + ||b||, 1e-300): 0 for equal arrays, 1 for opposite ones."""
     a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape to compare them, got {a.shape} and {b.shape}")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
 
 
@@ -837,6 +887,8 @@ def gradient_norms_over_time(T: int = 50, units: int = 16, scales=(0.5, 1.0, 2.0
     exploding gradients).
     """
     _check_activation_name(activation)
+    _check_positive_int(T, "T")
+    _check_positive_int(units, "units")
     rng = np.random.default_rng(seed)
     xs = rng.normal(size=(T, 1))
     out = {}
@@ -996,6 +1048,12 @@ def keras_simple_rnn(W_xh, W_hh, b, activation: str = "tanh", return_sequences: 
     comparison with rnn_forward exact up to rounding (~1e-16).
     Used by notebook 06.
     """
+    _check_rnn_args(np.zeros((1, np.shape(W_xh)[0] if np.ndim(W_xh) == 2 else 1)), np.zeros(np.shape(b)[-1:] or (1,)),
+                    W_xh, W_hh, b)
+    try:
+        keras.activations.get(activation)
+    except ValueError:
+        raise ValueError(f"activation={activation!r} is not a Keras activation; use e.g. 'tanh', 'relu' or 'linear'") from None
     W_xh = np.asarray(W_xh)
     inp = keras.Input((None, W_xh.shape[0]), dtype=dtype, name="xs")
     h = keras.layers.Masking(PAD_VALUE, dtype=dtype)(inp) if masking else inp
@@ -1148,6 +1206,10 @@ def plot_running_parity(bits, probs=None, ax=None, label="model P(odd)"):
     import matplotlib.pyplot as plt
     x = parse_bits(bits)
     t = np.arange(1, len(x) + 1)
+    if probs is not None:
+        probs = np.asarray(probs, dtype=float)
+        if probs.shape != x.shape:
+            raise ValueError(f"probs must have one value per bit: shape ({len(x)},), got {probs.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 2.6))
     ax.step(t, running_parity(x), where="mid", color="black", lw=2, label="running parity (truth)")
