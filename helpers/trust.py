@@ -525,7 +525,9 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
         list of dict rows, first "random order" (a random map: the baseline of
         deletion / insertion; its pointing and IoU are those of a random peak),
         then one per method: method, n, pointing, pointing_random_net, iou,
-        rand_spearman, deletion_auc, insertion_auc.  Missing values are None.
+        rand_spearman, deletion_auc, insertion_auc (means over the images;
+        missing values are None) and "curves": the mean curves, dict
+        "fractions", "deletion", "insertion" of (steps + 1,) arrays.
     Used by: notebook 04, tools/trust_table.py.
     """
     model_, preprocess, layer = cam._unpack_card(model, preprocess, layer)
@@ -559,6 +561,8 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
                                     batch_size=batch_size)
         row["deletion_auc"] = float(curve_auc(curves["deletion"], curves["fractions"]).mean())
         row["insertion_auc"] = float(curve_auc(curves["insertion"], curves["fractions"]).mean())
+        row["curves"] = {"fractions": curves["fractions"], "deletion": curves["deletion"].mean(axis=0),
+                         "insertion": curves["insertion"].mean(axis=0)}
         rows.append(row)
     return rows
 
@@ -605,22 +609,25 @@ def plot_randomization(result, what="spearman", ax=None):
     return ax
 
 
-def plot_curves(curves_by_method, mode="deletion", ax=None):
-    """Mean deletion or insertion curve per method (dict method -> :func:`deletion_insertion` result).
+def plot_curves(rows, mode="deletion", ax=None):
+    """Mean deletion or insertion curve of every row of :func:`trust_table`, AUC in the legend.
 
     Returns:
         matplotlib Axes.  Used by: notebook 04.
     """
     import matplotlib.pyplot as plt
 
+    if mode not in ("deletion", "insertion"):
+        raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}.")
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
-    for method, res in curves_by_method.items():
-        mean = res[mode].mean(axis=0)
-        ax.plot(res["fractions"], mean, label=f"{method} (AUC {curve_auc(mean, res['fractions']):.2f})",
-                ls="--" if method.startswith("random") else "-")
+    for r in rows:
+        c = r["curves"]
+        ax.plot(c["fractions"], c[mode], label=f"{r['method']} ({r[mode + '_auc']:.2f})",
+                ls="--" if r["method"] == "random order" else "-", color="k" if r["method"] == "random order" else None)
     ax.set_xlabel("share of pixels " + ("removed" if mode == "deletion" else "inserted"))
-    ax.set_ylabel("class probability")
-    ax.set_title(mode)
+    ax.set_ylabel("probability of the class")
+    ax.set_title(f"{mode} (AUC; {'lower' if mode == 'deletion' else 'higher'} is better)", fontsize=9)
+    ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7)
     return ax
