@@ -554,9 +554,8 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
             if boxes is not None:
                 row["pointing_random_net"] = cam.pointing_game(rmaps, np.asarray(boxes)[:n], size, tolerance)
         if boxes is not None:
-            loc = cam.localization_scores(maps, np.asarray(boxes)[:n], size)
-            row["pointing"] = cam.pointing_game(maps, np.asarray(boxes)[:n], size, tolerance)
-            row["iou"] = loc["iou"]
+            loc = cam.localization_scores(maps, np.asarray(boxes)[:n], size, tolerance=tolerance)
+            row["pointing"], row["iou"] = loc["pointing"], loc["iou"]
         curves = deletion_insertion(model_, xs, ys, maps, preprocess=preprocess, steps=steps, seed=seed,
                                     batch_size=batch_size)
         row["deletion_auc"] = float(curve_auc(curves["deletion"], curves["fractions"]).mean())

@@ -259,3 +259,27 @@ def test_trust_table_rows_and_ranges(gap_dense):
     assert "-" in trust.format_trust_table(rows).splitlines()[1]
     no_boxes = trust.trust_table(gap_dense, x, [0, 1, 2, 0], None, ("gradcam",), "conv", steps=2)
     assert no_boxes[1]["pointing"] is None and no_boxes[1]["iou"] is None
+
+
+def test_pointing_game_tolerance_counts_a_peak_just_outside_the_box():
+    hm = np.zeros((1, 8, 8), np.float32)
+    hm[0, 2, 5] = 1.0                                   # peak at x = 5, y = 2
+    box = np.array([[0, 0, 4, 4]])                      # x1 = 4 exclusive: x = 5 is 2 px outside
+    assert cam.localization_scores(hm, box, (8, 8))["pointing"] == 0.0
+    assert cam.localization_scores(hm, box, (8, 8), tolerance=1)["pointing"] == 0.0
+    assert cam.localization_scores(hm, box, (8, 8), tolerance=2)["pointing"] == 1.0
+
+
+def test_plots_draw_one_line_per_method_and_name_bad_modes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    res = {"stages": ["logits", "conv"], "spearman": {"a": np.zeros((2, 3)), "b": np.ones((2, 3))}}
+    ax = trust.plot_randomization(res)
+    assert len(ax.get_lines()) == 3                     # two methods + the zero line
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [1, 0, 0])   # "trained" = 1 by definition
+    curves = {"fractions": np.linspace(0, 1, 3), "deletion": np.array([1, .5, 0]), "insertion": np.zeros(3)}
+    rows = [{"method": "random order", "curves": curves, "deletion_auc": 0.5, "insertion_auc": 0.0}]
+    assert len(trust.plot_curves(rows, "deletion").get_lines()) == 1
+    with pytest.raises(ValueError, match="deletion"):
+        trust.plot_curves(rows, "roar")
