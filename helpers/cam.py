@@ -31,11 +31,18 @@ Methods (``grad_cam(..., method=...)``), with w_k^c the weight of channel k:
                    with the exp(y^c) trick: with Y = exp(y), the 2nd and 3rd
                    derivatives of Y are exp(y) g^2 and exp(y) g^3 for g = dy/dA
                    of a piecewise-linear network): alpha = g^2 / (2 g^2 +
-                   sum_ab A_ab g^3), w = sum_ij alpha_ij ReLU(g_ij).
+                   sum_ab A_ab g^3), w = sum_ij alpha_ij ReLU(g_ij).  The
+                   alphas are NOT normalised per channel (the authors' code
+                   and tf-keras-vis divide them by their spatial sum) and no
+                   epsilon is added (pytorch-grad-cam adds 1e-6 to the
+                   denominator); a zero denominator gives alpha = 0.
 * ``"scorecam"``   Wang et al. 2020, "Score-CAM": w = class probability of the
                    image masked by each upsampled, min-max normalised channel
-                   (no gradients); batched over channels, at most ``max_batch``
-                   masked images per forward pass.
+                   (no gradients), as in the authors' code; the masks multiply
+                   the raw image, before preprocessing.  (pytorch-grad-cam
+                   instead takes a softmax over the channels of the masked
+                   images' logits.)  Batched over channels, at most
+                   ``max_batch`` masked images per forward pass.
 * ``"counterfactual"``  Grad-CAM with negated gradients (Selvaraju et al.,
                    section 3): regions whose removal would raise the score.
 
@@ -1199,17 +1206,18 @@ def pointing_game(heatmaps, boxes, size, tolerance: int = 0, return_hits: bool =
     return (frac, hits) if return_hits else frac
 
 
-def localization_scores(heatmaps, boxes, size, threshold: float = 0.15):
+def localization_scores(heatmaps, boxes, size, threshold: float = 0.15, tolerance: int = 0):
     """Pointing game and box IoU of a set of maps against true boxes.
 
     Args:
         heatmaps: (N, h, w); boxes: (N, 4) (x0, y0, x1, y1) pixels; size: (H, W).
+        tolerance: pointing-game pixels (see :func:`pointing_game`; 0 = strict).
     Returns:
         dict with "pointing" (fraction of peaks inside the box), "iou" (mean IoU
         of :func:`heatmap_box` with the true box), "iou>=0.5" (fraction).
     Used by: notebook 04 (table per method), bench/bench_gradcam.py.
     """
-    point = pointing_game(heatmaps, boxes, size)
+    point = pointing_game(heatmaps, boxes, size, tolerance)
     ious = np.array([box_iou(heatmap_box(h, threshold, size=size), b) for h, b in zip(heatmaps, boxes)])
     return {"pointing": point, "iou": float(ious.mean()), "iou>=0.5": float((ious >= 0.5).mean())}
 

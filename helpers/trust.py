@@ -1,0 +1,632 @@
+"""Can we trust the map?  Sanity checks and faithfulness of class activation maps.
+
+Used by notebook 04_gradcam ("Can we trust the map?") and ``tools/trust_table.py``.
+
+A map that *locates* the object (pointing game, box IoU: ``helpers.cam``) has
+not yet been shown to *explain the network*: on single-object images an edge
+detector points at the object too.  Two measurements of a different kind:
+
+* **Model-parameter randomisation test** (Adebayo et al. 2018, "Sanity Checks
+  for Saliency Maps", cascading version).  Re-initialise the weights from the
+  top layer down, one stage at a time, and compare each method's maps on the
+  randomised network with its maps on the trained one (Spearman rank
+  correlation, SSIM).  A map that explains the network must change when the
+  network's weights are destroyed; a map that barely changes shows the image,
+  not the network.
+* **Deletion and insertion** (Petsiuk et al. 2018, "RISE", section 4.1).
+  Remove pixels in the order the map ranks them (most important first) and
+  follow the class probability: a faithful map makes it fall fast (low
+  deletion AUC).  Or start from a blurred image and insert the pixels in that
+  order: the probability should rise fast (high insertion AUC).  A random
+  order is the baseline every method must beat.
+
+All maps are compared at image resolution: a Grad-CAM-type map is upsampled
+bilinearly (as it is shown), a guided map is :func:`helpers.cam.saliency_heatmap`
+(max |gradient| over the colour channels).
+"""
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import cam
+
+__all__ = [
+    "TRUST_METHODS",
+    "rank_correlation",
+    "ssim",
+    "explanation_maps",
+    "cascade_stages",
+    "randomize_layers",
+    "randomized_copy",
+    "randomization_test",
+    "pixel_order",
+    "deletion_insertion",
+    "curve_auc",
+    "trust_table",
+    "format_trust_table",
+    "plot_randomization",
+    "plot_curves",
+]
+
+#: Methods the trust measurements accept (``helpers.cam`` names).
+TRUST_METHODS = cam.METHODS + ("guided_backprop", "guided_gradcam")
+
+
+# ------------------------------------------------------------- statistics ----
+
+def _average_ranks(v):
+    """Ranks 1..n of a 1-D array; tied values share the mean of their ranks."""
+    v = np.asarray(v, dtype=np.float64).ravel()
+    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))      # rank - 1 of each group's first member
+    return (first + (counts + 1) / 2.0)[inverse]
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman rank correlation of two maps of the same shape (ties get average ranks).
+
+    Args:
+        a, b: arrays of the same shape (e.g. two (H, W) maps).
+    Returns:
+        float in [-1, 1]: the Pearson correlation of the ranks.  When one map
+        is constant (e.g. a Grad-CAM map that is zero everywhere) its ranking
+        says nothing: the result is defined as 0.0 (never NaN).
+    Used by: :func:`randomization_test` (notebook 04).
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"maps must have the same shape, got {a.shape} and {b.shape}.")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("maps contain NaN or infinite values.")
+    ra, rb = _average_ranks(a), _average_ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    den = np.sqrt((ra * ra).sum() * (rb * rb).sum())
+    return float((ra * rb).sum() / den) if den > 0 else 0.0
+
+
+def _gaussian_kernel(sigma, radius):
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    return k / k.sum()
+
+
+def _filter2d(x, kernel):
+    """Separable filtering of (..., H, W) with a 1-D kernel, 'reflect' borders (mirror, edge repeated)."""
+    r = len(kernel) // 2
+    out = np.asarray(x, dtype=np.float64)
+    for axis in (-2, -1):
+        n = out.shape[axis]
+        if r >= n:
+            raise ValueError(f"image side {n} is too small for a filter of radius {r}.")
+        pad = [(0, 0)] * out.ndim
+        pad[axis] = (r, r)
+        padded = np.pad(out, pad, mode="symmetric")
+        acc = np.zeros_like(out)
+        for i, w in enumerate(kernel):
+            acc += w * np.take(padded, np.arange(i, i + n), axis=axis)
+        out = acc
+    return out
+
+
+def ssim(a, b, data_range: float = 1.0, sigma: float = 1.5) -> float:
+    """Structural similarity (Wang et al. 2004) of two 2-D maps, Gaussian window.
+
+    SSIM = mean over pixels of
+    ((2 mu_a mu_b + C1)(2 s_ab + C2)) / ((mu_a^2 + mu_b^2 + C1)(s_a^2 + s_b^2 + C2))
+    with local means / (co)variances under a Gaussian window of ``sigma`` px
+    (truncated at 3.5 sigma, mirrored at the border), C1 = (0.01 L)^2,
+    C2 = (0.03 L)^2, L = ``data_range``.
+
+    Args:
+        a, b: (H, W) maps, values in [0, data_range] (maps in [0, 1]: 1.0).
+    Returns:
+        float, 1.0 for identical maps, near 0 for unrelated ones.
+    Used by: :func:`randomization_test` (notebook 04).
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"ssim needs two (H, W) maps of the same shape, got {a.shape} and {b.shape}.")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("maps contain NaN or infinite values.")
+    k = _gaussian_kernel(sigma, int(3.5 * sigma + 0.5))
+    mu_a, mu_b = _filter2d(a, k), _filter2d(b, k)
+    s_aa = _filter2d(a * a, k) - mu_a ** 2
+    s_bb = _filter2d(b * b, k) - mu_b ** 2
+    s_ab = _filter2d(a * b, k) - mu_a * mu_b
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    num = (2 * mu_a * mu_b + c1) * (2 * s_ab + c2)
+    den = (mu_a ** 2 + mu_b ** 2 + c1) * (s_aa + s_bb + c2)
+    return float(np.mean(num / den))
+
+
+# ------------------------------------------------------------------ maps ----
+
+def explanation_maps(model, images, classes, method, layer=None, *, preprocess=None, batch_size=32):
+    """One map per image, at image resolution, in [0, 1], for any method of :data:`TRUST_METHODS`.
+
+    Args:
+        model: keras.Model or model card; images: (N, H, W, 3) 0..255;
+        classes: (N,) class id per image (the map is taken for that class).
+        method: a :data:`TRUST_METHODS` name; layer: feature layer (None:
+            the card's / :func:`helpers.cam.default_layer`).
+    Returns:
+        (N, H, W) float32 in [0, 1]: Grad-CAM-type maps upsampled bilinearly,
+        guided maps as max |gradient| over colours, each divided by its max
+        (a map that is zero everywhere stays zero, silently).
+    Used by: :func:`randomization_test`, :func:`trust_table` (notebook 04).
+    """
+    if method not in TRUST_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {TRUST_METHODS}.")
+    model, preprocess, layer = cam._unpack_card(model, preprocess, layer)
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, C), got shape {x.shape}.")
+    cls = np.asarray(classes).astype(np.int64).reshape(-1)
+    if len(cls) != len(x):
+        raise ValueError(f"got {len(x)} images and {len(cls)} classes; need one class per image.")
+    H, W = x.shape[1:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # a zero map is a legitimate (uninformative) answer here
+        if method == "guided_backprop":
+            return cam.saliency_heatmap(cam.guided_backprop(model, x, cls[:, None], preprocess=preprocess)[:, 0])
+        if method == "guided_gradcam":
+            return cam.saliency_heatmap(cam.guided_grad_cam(model, x, cls[:, None], layer, preprocess=preprocess)[:, 0])
+        maps = cam.grad_cam(model, x, cls[:, None], layer, method, preprocess=preprocess, batch_size=batch_size)[:, 0]
+    if maps.shape[1:] == (H, W):
+        return maps
+    return np.stack([cam.resize_heatmap(m, (H, W)) for m in maps]).clip(0.0, 1.0)
+
+
+# ---------------------------------------------------- randomisation test ----
+
+def _weighted_layers(model):
+    """(path name, layer) of every layer with weights, in model order (nested models expanded)."""
+    return [("/".join(p), lay) for p, lay in cam._walk(model) if lay.weights]
+
+
+def cascade_stages(model) -> list:
+    """Stages of the cascading randomisation, top of the network first.
+
+    Layers with weights are grouped by their name up to the first ``_``
+    (``block4_conv1`` and ``block4_conv2`` form stage ``block4``; EfficientNet's
+    ``block6d_expand_conv`` ... ``block6d_project_bn`` form ``block6d``).
+
+    Returns:
+        list of (stage name, [layer names]) from the output towards the input.
+    Used by: :func:`randomization_test` (notebook 04).
+    """
+    model, _, _ = cam._unpack_card(model, None, None)
+    stages: list = []
+    for name, _ in reversed(_weighted_layers(model)):
+        key = name.split("/")[-1].split("_")[0]
+        if stages and stages[-1][0] == key:
+            stages[-1][1].append(name)
+        else:
+            stages.append((key, [name]))
+    return stages
+
+
+def _initializer_for(layer, var_name):
+    for attr in (f"{var_name}_initializer", var_name.replace("_kernel", "") + "_initializer"):
+        init = getattr(layer, attr, None)
+        if init is not None:
+            return init
+    return None
+
+
+def randomize_layers(model, layer_names, seed=0):
+    """Re-initialise, in place, every weight of the named layers from the layer's own initializers.
+
+    Kernels are drawn from their ``kernel_initializer`` (``depthwise_initializer``
+    ...) with a seed derived from ``seed``; biases, BatchNorm's beta / gamma /
+    moving mean / variance go back to their initial values (0 / 1 / 0 / 1).  A
+    weight without a known initializer gets N(0, 2 / fan_in).
+
+    Args:
+        model: keras.Model (changed in place: use a copy, see :func:`randomized_copy`).
+        layer_names: names from :func:`cascade_stages` ("outer/inner" for nested layers).
+        seed: int.
+    Used by: :func:`randomization_test`.
+    """
+    layers = dict(_weighted_layers(model))
+    missing = [n for n in layer_names if n not in layers]
+    if missing:
+        raise ValueError(f"no layer with weights named {missing}; choose from {list(layers)}.")
+    rng = np.random.default_rng(seed)
+    for name in layer_names:
+        lay = layers[name]
+        for var in lay.weights:
+            vname = var.path.split("/")[-1]
+            shape, dtype = tuple(var.shape), var.dtype
+            init = _initializer_for(lay, vname)
+            if init is not None:
+                cfg = init.get_config()
+                if "seed" in cfg:
+                    cfg["seed"] = int(rng.integers(2 ** 31 - 1))
+                value = np.asarray(init.__class__.from_config(cfg)(shape, dtype=dtype))
+            else:
+                fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+                value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+            var.assign(value.astype(np.float32))
+    _sync_derived(model)
+
+
+def _sync_derived(model):
+    """Copy ``model``'s weights into the models ``helpers`` derived from it and cached.
+
+    ``logits_model`` and ``cam``'s pre-softmax core share the layers (nothing to
+    do), except a Dense-with-softmax, which gets a linear copy named
+    "<name>_logits"; the guided-backprop clone has its own layers (same names).
+    """
+    from .models import logits_model
+
+    own = {n.split("/")[-1]: lay for n, lay in _weighted_layers(model)}
+    for _, lay in _weighted_layers(logits_model(model)):
+        src = own.get(lay.name[:-len("_logits")] if lay.name.endswith("_logits") else None)
+        if src is not None and src is not lay:
+            lay.set_weights(src.get_weights())
+    guided = cam._GUIDED.get(model)
+    if guided is not None:
+        for _, lay in _weighted_layers(guided[0]):
+            src = own.get(lay.name[:-len("_logits")] if lay.name.endswith("_logits") else lay.name)
+            if src is not None:
+                lay.set_weights(src.get_weights())
+
+
+def randomized_copy(model, seed=0, stages=None):
+    """A copy of ``model`` (the original is never changed), optionally with some stages randomised.
+
+    Args:
+        model: keras.Model or model card.
+        seed: int; stages: None (no randomisation: a trained copy) or "all"
+            (every layer with weights) or a list of stage names of
+            :func:`cascade_stages`.
+    Returns:
+        keras.Model (the card's preprocessing still applies to it).
+    Used by: :func:`trust_table` (notebook 04).
+    """
+    import keras
+
+    model, _, _ = cam._unpack_card(model, None, None)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    if stages is not None:
+        chosen = cascade_stages(copy)
+        if stages != "all":
+            unknown = [s for s in stages if s not in dict(chosen)]
+            if unknown:
+                raise ValueError(f"unknown stages {unknown}; choose from {[s for s, _ in chosen]}.")
+            chosen = [(s, names) for s, names in chosen if s in stages]
+        randomize_layers(copy, [n for _, names in chosen for n in names], seed=seed)
+    return copy
+
+
+def randomization_test(model, images, classes, methods=("gradcam", "guided_backprop"), layer=None, *,
+                       preprocess=None, stages=None, seed=0, batch_size=32):
+    """Cascading model-parameter randomisation test (Adebayo et al. 2018, section 3.1).
+
+    A copy of the network is randomised stage by stage from the output down
+    (:func:`cascade_stages`); after each stage every method's maps are
+    compared with its maps on the trained network, image by image.
+
+    Args:
+        model: model card or keras.Model (never modified).
+        images: (N, H, W, 3) 0..255; classes: (N,) class per image (kept fixed:
+            the map of the same class before and after).
+        methods: names of :data:`TRUST_METHODS`, or functions
+            ``f(net, images, classes) -> (N, H, W)`` maps in [0, 1] (named by
+            their ``__name__``).
+        stages: stage names to stop at (a subset of :func:`cascade_stages`, in
+            that order); None -> all.  The randomisation is cumulative.
+        seed: int (the same seed gives the same random weights).
+    Returns:
+        dict with "stages": list of S stage names, "spearman" and "ssim": dict
+        method -> (S, N) float arrays (per stage, per image), "maps": dict
+        method -> (N, H, W) maps of the trained network.
+    Used by: notebook 04, tools/trust_table.py.
+    """
+    model, preprocess, layer = cam._unpack_card(model, preprocess, layer)
+    if layer is None:
+        layer = cam.default_layer(model)
+    x = np.asarray(images, dtype=np.float32)
+    cls = np.asarray(classes).astype(np.int64).reshape(-1)
+    named = {}
+    for m in methods:
+        if callable(m):
+            named[getattr(m, "__name__", repr(m))] = m
+        elif m in TRUST_METHODS:
+            named[m] = m
+        else:
+            raise ValueError(f"unknown method {m!r}; choose from {TRUST_METHODS} (or pass a function).")
+    all_stages = cascade_stages(model)
+    names = [s for s, _ in all_stages]
+    wanted = names if stages is None else list(stages)
+    bad = [s for s in wanted if s not in names]
+    if bad:
+        raise ValueError(f"unknown stages {bad}; choose from {names}.")
+    copy = randomized_copy(model, seed)
+
+    def maps_of(net):
+        return {name: np.asarray(m(net, x, cls), np.float64) if callable(m) else
+                explanation_maps(net, x, cls, m, layer, preprocess=preprocess, batch_size=batch_size)
+                for name, m in named.items()}
+
+    trained = maps_of(copy)
+    spear = {m: [] for m in named}
+    sim = {m: [] for m in named}
+    done, rng = [], np.random.default_rng(seed)
+    for stage, layer_names in all_stages:
+        randomize_layers(copy, layer_names, seed=int(rng.integers(2 ** 31 - 1)))
+        if stage not in wanted:
+            continue
+        done.append(stage)
+        now = maps_of(copy)
+        for m in named:
+            spear[m].append([rank_correlation(a, b) for a, b in zip(trained[m], now[m])])
+            sim[m].append([ssim(a, b) for a, b in zip(trained[m], now[m])])
+        if len(done) == len(wanted):
+            break
+    return {"stages": done,
+            "spearman": {m: np.asarray(v, np.float64) for m, v in spear.items()},
+            "ssim": {m: np.asarray(v, np.float64) for m, v in sim.items()},
+            "maps": trained}
+
+
+# ------------------------------------------------- deletion / insertion ----
+
+def pixel_order(maps, seed=0):
+    """Rank of every pixel by its map value, most important first; ties broken at random.
+
+    Args:
+        maps: (N, H, W).  seed: int (tie-breaking; a map with flat regions,
+            e.g. Grad-CAM's zeros, would otherwise be ranked row by row).
+    Returns:
+        (N, H, W) int64: 0 for the highest value, H*W - 1 for the lowest.
+    Used by: :func:`deletion_insertion`.
+    """
+    m = np.asarray(maps, dtype=np.float64)
+    if m.ndim != 3:
+        raise ValueError(f"maps must be (N, H, W), got shape {m.shape}.")
+    rng = np.random.default_rng(seed)
+    flat = m.reshape(len(m), -1)
+    rank = np.empty(flat.shape, np.int64)
+    for i, row in enumerate(flat):
+        order = np.lexsort((rng.random(row.size), -row))
+        rank[i, order] = np.arange(row.size)
+    return rank.reshape(m.shape)
+
+
+def _blur(images, sigma):
+    if sigma <= 0:
+        return np.asarray(images, dtype=np.float32).copy()
+    k = _gaussian_kernel(sigma, max(1, int(3 * sigma + 0.5)))
+    x = np.moveaxis(np.asarray(images, dtype=np.float64), -1, 1)     # (N, C, H, W)
+    return np.moveaxis(_filter2d(x, k), 1, -1).astype(np.float32)
+
+
+_PROBS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _probs_fn(model, input_shape):
+    """Compiled softmax(pre-softmax scores) of ``model`` (one trace per model)."""
+    import tensorflow as tf
+
+    from .models import logits_model
+
+    if model not in _PROBS:
+        lm = logits_model(model)
+        spec = tf.TensorSpec((None,) + tuple(input_shape), tf.float32)
+        _PROBS[model] = tf.function(lambda x: tf.nn.softmax(lm(x, training=False), axis=-1), input_signature=[spec])
+    return _PROBS[model]
+
+
+def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=16, modes=("deletion", "insertion"),
+                       blur_sigma=None, seed=0, batch_size=64):
+    """Deletion and insertion curves (Petsiuk et al. 2018): class probability as pixels go or come.
+
+    Pixels are taken in the order of :func:`pixel_order` (the map's most
+    important first).  At step s of ``steps``, the first s/steps of them are
+    changed, in every image at once: ONE forward pass per step for the whole
+    batch (in chunks of ``batch_size``).
+
+    * deletion: changed pixels are set to the image's mean colour (removed);
+      step 0 is the intact image, the last step a flat colour.
+    * insertion: the image starts blurred (Gaussian, ``blur_sigma`` px, default
+      image width / 16) and changed pixels get their sharp value back; the last
+      step is the intact image.
+
+    Args:
+        model: model card or keras.Model; images (N, H, W, 3) 0..255;
+        classes: (N,) class per image; maps: (N, H, W) (or (N, h, w):
+            upsampled) - any real values, only their order matters.
+        steps: number of steps (curve has steps + 1 points).
+    Returns:
+        dict "fractions": (steps + 1,) share of pixels changed, and per mode
+        (N, steps + 1) probabilities of the class.
+    Used by: :func:`trust_table` (notebook 04), tools/trust_table.py.
+    """
+    model, preprocess, _ = cam._unpack_card(model, preprocess, None)
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, C), got shape {x.shape}.")
+    N, H, W = x.shape[:3]
+    cls = np.asarray(classes).astype(np.int64).reshape(-1)
+    m = np.asarray(maps, dtype=np.float32)
+    if len(cls) != N or len(m) != N or m.ndim != 3:
+        raise ValueError(f"need one class and one (h, w) map per image: {N} images, {len(cls)} classes, "
+                         f"maps of shape {m.shape}.")
+    if m.shape[1:] != (H, W):
+        m = np.stack([cam.resize_heatmap(h, (H, W)) for h in m])
+    if int(steps) < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}.")
+    bad = [md for md in modes if md not in ("deletion", "insertion")]
+    if bad:
+        raise ValueError(f"unknown modes {bad}; use 'deletion' and / or 'insertion'.")
+    rank = pixel_order(m, seed)[..., None]                      # (N, H, W, 1)
+    counts = np.round(np.linspace(0, H * W, int(steps) + 1)).astype(np.int64)
+    probs = _probs_fn(model, x.shape[1:] if preprocess is None else np.shape(preprocess(x[:1]))[1:])
+    sources = {"deletion": (x, np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)),
+               "insertion": (_blur(x, W / 16.0 if blur_sigma is None else float(blur_sigma)), x)}
+    out = {"fractions": counts / float(H * W)}
+    for mode in modes:
+        start, end = sources[mode]
+        curve = np.empty((N, len(counts)), np.float64)
+        for j, k in enumerate(counts):
+            step = np.where(rank < k, end, start)
+            for s in range(0, N, int(batch_size)):
+                part = step[s:s + int(batch_size)]
+                inp = preprocess(part) if preprocess is not None else part
+                with cam._quiet_tracing():
+                    p = np.asarray(probs(np.asarray(inp, np.float32)))
+                curve[s:s + len(part), j] = p[np.arange(len(part)), cls[s:s + len(part)]]
+        out[mode] = curve
+    return out
+
+
+def curve_auc(curve, fractions=None):
+    """Area under a curve over [0, 1] by the trapezoid rule (the normalised AUC of Petsiuk et al.).
+
+    Args:
+        curve: (..., S) values at ``fractions`` (default S equal steps from 0 to 1).
+    Returns:
+        (...) areas (a float for one curve).
+    """
+    c = np.asarray(curve, dtype=np.float64)
+    f = np.linspace(0.0, 1.0, c.shape[-1]) if fractions is None else np.asarray(fractions, np.float64)
+    area = ((c[..., 1:] + c[..., :-1]) / 2.0 * np.diff(f)).sum(axis=-1)
+    return float(area) if np.ndim(area) == 0 else area
+
+
+# ---------------------------------------------------------------- table ----
+
+def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "scorecam", "guided_backprop",
+                                                        "guided_gradcam"), layer=None, *, preprocess=None,
+                limits=None, steps=16, seed=0, tolerance=0, batch_size=64):
+    """Per method: does the map locate the object, explain the network, and is it faithful?
+
+    Columns: pointing game and box IoU (``helpers.cam``), both on the trained
+    network and the pointing game again on a fully randomised copy; the mean
+    Spearman correlation between the maps of the trained and the fully
+    randomised network (high = the map does not depend on what the network
+    learnt); deletion AUC (lower is better) and insertion AUC (higher is better).
+
+    Args:
+        model: model card or keras.Model; images (N, H, W, 3); labels (N,) true
+            classes (the maps are those of the true class); boxes: (N, 4) true
+            boxes (x0, y0, x1, y1), or None (photos without boxes: no pointing,
+            IoU).
+        methods: :data:`TRUST_METHODS` names.
+        limits: dict method -> max images (Score-CAM is slow).
+        steps, seed: of :func:`deletion_insertion`; tolerance: pointing-game px.
+    Returns:
+        list of dict rows, first "random order" (a random map: the baseline of
+        deletion / insertion; its pointing and IoU are those of a random peak),
+        then one per method: method, n, pointing, pointing_random_net, iou,
+        rand_spearman, deletion_auc, insertion_auc (means over the images;
+        missing values are None) and "curves": the mean curves, dict
+        "fractions", "deletion", "insertion" of (steps + 1,) arrays.
+    Used by: notebook 04, tools/trust_table.py.
+    """
+    model_, preprocess, layer = cam._unpack_card(model, preprocess, layer)
+    if layer is None:
+        layer = cam.default_layer(model_)
+    x = np.asarray(images, dtype=np.float32)
+    y = np.asarray(labels).astype(np.int64).reshape(-1)
+    size = x.shape[1:3]
+    limits = dict(limits or {})
+    rand_net = randomized_copy(model_, seed, stages="all")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for method in ("random order",) + tuple(methods):
+        n = min(len(x), int(limits.get(method, len(x))))
+        xs, ys = x[:n], y[:n]
+        row = {"method": method, "n": n, "pointing": None, "pointing_random_net": None, "iou": None,
+               "rand_spearman": None}
+        if method == "random order":
+            maps = rng.random((n,) + tuple(size)).astype(np.float32)
+        else:
+            maps = explanation_maps(model_, xs, ys, method, layer, preprocess=preprocess, batch_size=batch_size)
+            rmaps = explanation_maps(rand_net, xs, ys, method, layer, preprocess=preprocess, batch_size=batch_size)
+            row["rand_spearman"] = float(np.mean([rank_correlation(a, b) for a, b in zip(maps, rmaps)]))
+            if boxes is not None:
+                row["pointing_random_net"] = cam.pointing_game(rmaps, np.asarray(boxes)[:n], size, tolerance)
+        if boxes is not None:
+            loc = cam.localization_scores(maps, np.asarray(boxes)[:n], size, tolerance=tolerance)
+            row["pointing"], row["iou"] = loc["pointing"], loc["iou"]
+        curves = deletion_insertion(model_, xs, ys, maps, preprocess=preprocess, steps=steps, seed=seed,
+                                    batch_size=batch_size)
+        row["deletion_auc"] = float(curve_auc(curves["deletion"], curves["fractions"]).mean())
+        row["insertion_auc"] = float(curve_auc(curves["insertion"], curves["fractions"]).mean())
+        row["curves"] = {"fractions": curves["fractions"], "deletion": curves["deletion"].mean(axis=0),
+                         "insertion": curves["insertion"].mean(axis=0)}
+        rows.append(row)
+    return rows
+
+
+def format_trust_table(rows) -> str:
+    """Rows of :func:`trust_table` as a fixed-width text table ("-" where a value does not apply)."""
+    cols = [("pointing", "pointing"), ("pointing_random_net", "pt.rand.net"), ("iou", "box IoU"),
+            ("rand_spearman", "rand.corr"), ("deletion_auc", "deletion"), ("insertion_auc", "insertion")]
+    lines = [f"{'method':<16} {'n':>4} " + " ".join(f"{title:>11}" for _, title in cols)]
+    for r in rows:
+        vals = " ".join(f"{'-':>11}" if r.get(k) is None else f"{r[k]:>11.3f}" for k, _ in cols)
+        lines.append(f"{r['method']:<16} {r['n']:>4d} {vals}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- plots ----
+
+def plot_randomization(result, what="spearman", ax=None):
+    """Mean (and interquartile band) of a :func:`randomization_test` result per stage, per method.
+
+    Returns:
+        matplotlib Axes (x: stages from "trained" at the left to all layers
+        randomised at the right).
+    Used by: notebook 04.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    stages = ["trained"] + list(result["stages"])
+    xs = np.arange(len(stages))
+    for method, vals in result[what].items():
+        full = np.vstack([np.ones((1, vals.shape[1])), vals])
+        line, = ax.plot(xs, full.mean(axis=1), marker="o", label=method)
+        ax.fill_between(xs, np.percentile(full, 25, axis=1), np.percentile(full, 75, axis=1),
+                        color=line.get_color(), alpha=0.15)
+    ax.set_xticks(xs)
+    ax.set_xticklabels(stages, rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel("randomised from the output down to ...")
+    ax.set_ylabel({"spearman": "Spearman with trained map", "ssim": "SSIM with trained map"}.get(what, what))
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_ylim(-0.3, 1.05)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_curves(rows, mode="deletion", ax=None):
+    """Mean deletion or insertion curve of every row of :func:`trust_table`, AUC in the legend.
+
+    Returns:
+        matplotlib Axes.  Used by: notebook 04.
+    """
+    import matplotlib.pyplot as plt
+
+    if mode not in ("deletion", "insertion"):
+        raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    for r in rows:
+        c = r["curves"]
+        ax.plot(c["fractions"], c[mode], label=f"{r['method']} ({r[mode + '_auc']:.2f})",
+                ls="--" if r["method"] == "random order" else "-", color="k" if r["method"] == "random order" else None)
+    ax.set_xlabel("share of pixels " + ("removed" if mode == "deletion" else "inserted"))
+    ax.set_ylabel("probability of the class")
+    ax.set_title(f"{mode} (AUC; {'lower' if mode == 'deletion' else 'higher'} is better)", fontsize=9)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+    return ax
