@@ -79,6 +79,7 @@ __all__ = [
     "format_table",
     "show_cams",
     "show_methods",
+    "mass_in_box",
     "LOCALIZATION_METHODS",
 ]
 
@@ -1383,3 +1384,28 @@ def show_methods(images, maps_by_method, saliency_by_method=None, alpha=0.75, si
                 ax.set_title(name, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def mass_in_box(heatmap, box, size) -> float:
+    """Share of a map's evidence that lies inside a box, after upsampling the map to the image.
+
+    Args:
+        heatmap: (h, w) map, values >= 0 (normalised or raw).
+        box: (x0, y0, x1, y1) in image pixels, x1 and y1 exclusive (as ``heatmap_box``).
+        size: (H, W) of the image.
+    Returns:
+        float in [0, 1]: sum of the upsampled map inside the box / its sum over the
+        image; 0.0 for a map that is zero everywhere (no evidence anywhere).
+    Raises:
+        ValueError for a map with negative, NaN or infinite values.
+    Used by: notebook 04 ("Debugging a mistake").
+    """
+    hm = _check_heatmap(heatmap)
+    if hm.min() < 0:
+        raise ValueError("heatmap has negative values: pass a map after the ReLU (grad_cam returns one).")
+    up = np.clip(resize_heatmap(hm, tuple(size)[:2]), 0.0, None)
+    total = float(up.sum())
+    if total <= 0:
+        return 0.0
+    x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+    return float(up[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)].sum() / total)
