@@ -51,14 +51,14 @@ JS_PAGE_PROBLEMS = r"""
   let n;
   while ((n = walker.nextNode())) {
     const p = n.parentElement;
-    if (!p || p.closest('mjx-container, script, style, code, pre, .jp-InputArea, aside.notes')) continue;
+    if (!p || p.closest('mjx-container, script, style, code, pre, .jp-CodeCell .jp-InputArea, aside.notes')) continue;
     if (/\$|\\\(|\\\[/.test(n.textContent)) problems.push('raw maths (not typeset): ' + n.textContent.trim().slice(0, 80));
   }
   for (const e of root.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type*="error"]'))
     problems.push('stderr/error output: ' + e.textContent.trim().slice(0, 100));
   for (const e of root.querySelectorAll('.jp-OutputArea-output')) {
     const t = e.textContent;
-    if (/Traceback \(most recent call last\)|\b\w*Warning: |\/tmp\/|ipykernel_\d+/.test(t)) problems.push('warning/traceback/path in an output: ' + t.trim().slice(0, 100));
+    if (/Traceback \(most recent call last\)|\b\w*Warning: |WARNING:|\/tmp\/|ipykernel_\d+/.test(t)) problems.push('warning/traceback/path in an output: ' + t.trim().slice(0, 100));
   }
   return {formulas, problems};
 }
@@ -86,17 +86,18 @@ def _guarded_context(browser, width=W, height=H):
     return ctx
 
 
-def _open(ctx, path: Path, reveal: bool):
+def _open(ctx, path: Path, reveal: bool, timeout: float = READY_MS):
     page = ctx.new_page()
     console = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: console.append(f"{m.text} ({m.location.get('url', '')})") if m.type == "error" else None)
+    page.on("requestfailed", lambda r: console.append(f"could not load {r.url}") if not r.url.startswith("http") else None)
     page.on("pageerror", lambda e: console.append(str(e)))
     page.goto(path.resolve().as_uri())
     ready = "window.MathJax && MathJax.startup && MathJax.startup.promise"
     if reveal:
         ready += " && window.Reveal && Reveal.isReady && Reveal.isReady()"
     try:
-        page.wait_for_function(ready, timeout=READY_MS)
+        page.wait_for_function(ready, timeout=timeout)
         page.evaluate("MathJax.startup.promise.then(() => true)")
     except Exception as exc:  # noqa: BLE001  (the message below says what is missing)
         raise AssertionError(f"{path.name}: {'reveal.js or ' if reveal else ''}MathJax did not start "
@@ -137,11 +138,11 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
         ctx.close()
 
 
-def check_page(browser, path: Path, shot: Path | None = None) -> dict:
+def check_page(browser, path: Path, shot: Path | None = None, timeout: float = READY_MS) -> dict:
     """Open HTML page `path` offline; returns the formula count and a list of problems."""
     ctx = _guarded_context(browser, height=900)
     try:
-        page, console = _open(ctx, path, reveal=False)
+        page, console = _open(ctx, path, reveal=False, timeout=timeout)
         found = page.evaluate(JS_PAGE_PROBLEMS, page.evaluate_handle("document.body"))
         if shot:
             shot.parent.mkdir(parents=True, exist_ok=True)
@@ -209,9 +210,9 @@ def _md(text, kind="-"):
     return cell
 
 
-def _out(kind="-", **output):
-    cell = nbformat.v4.new_code_cell("print('hidden')", outputs=[nbformat.v4.new_output(**output)])
-    cell.metadata["slideshow"] = {"slide_type": kind}
+def _out(output_type, slide="-", **fields):
+    cell = nbformat.v4.new_code_cell("print('hidden')", outputs=[nbformat.v4.new_output(output_type, **fields)])
+    cell.metadata["slideshow"] = {"slide_type": slide}
     return cell
 
 
@@ -247,8 +248,8 @@ def test_checker_finds_maths_left_raw_and_an_outside_request(tmp_path, browser):
     page.write_text(text.replace("../assets/mathjax/es5/tex-svg.js", "https://cdn.invalid/mathjax/tex-svg.js")
                     .replace("<script>\nwindow.MathJax", "<script>\nwindow.MathJaxConfig"))
     with pytest.raises(AssertionError, match="MathJax did not start.*blocked: \\['https://cdn.invalid"):
-        check_page(browser, page)
+        check_page(browser, page, timeout=5_000)
     # MathJax present but told to skip the paragraph: the raw formula is reported
-    page.write_text(text.replace("<p>A formula", "<p class='tex2jax_ignore'>A formula"))
+    page.write_text(text.replace("<p>A formula", "<p class='mathjax_ignore'>A formula"))
     problems = check_page(browser, page)["problems"]
     assert any("raw maths (not typeset): A formula: $x^2$" in p for p in problems), problems

@@ -177,15 +177,27 @@ WIDGET_NOTE = ("<p class='course-widget-note'><em>Interactive explorer: open thi
                "to use it.</em></p>")
 
 
+_PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")   # tqdm's text: "name:  40%|####  | 12/30 [...]"
+
+
 def offline_outputs(nb):
-    """Replace widget views (they need a kernel and a widget manager from the internet) by a one-line note.
+    """Outputs fit for a page without a kernel: widget views (they need a kernel and a widget manager
+    from the internet) become a one-line note, progress bars (tqdm) are dropped.
 
     Drops the notebook's saved widget state too. Changes ``nb`` in place and returns it.
     """
     for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+        if "outputs" not in cell:
+            continue
+        kept = []
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                if _PROGRESS_BAR.search(str(data.get("text/plain", ""))):
+                    continue
                 out["data"] = {"text/html": WIDGET_NOTE, "text/plain": "Interactive explorer (needs JupyterLab)"}
+            kept.append(out)
+        cell.outputs = kept
     nb.metadata.pop("widgets", None)
     return nb
 
@@ -197,7 +209,7 @@ def _exporter(kind: str):
         return HTMLExporter(template_name="offline_lab", extra_template_basedirs=[TEMPLATES],
                             extra_template_paths=[TEMPLATES])
     return SlidesExporter(template_name="offline_reveal", extra_template_basedirs=[TEMPLATES], extra_template_paths=[TEMPLATES],
-                          reveal_url_prefix="../assets/reveal.js", exclude_input=True,
+                          reveal_url_prefix="../assets/reveal.js", reveal_theme="white", exclude_input=True,
                           exclude_input_prompt=True, exclude_output_prompt=True)
 
 
