@@ -498,7 +498,7 @@ def slide_notebook(nb, budget: int = _BUDGET):
     for heading, items in _sections(nb):
         n_slides += 1
         name = heading.lstrip("#").strip() if heading else title(nb)
-        used, start = 0, "slide"
+        used, start, content = 0, "slide", False
         if heading:
             cells.append(md_cell(heading, "slide"))
             used, start = block_height(heading), "-"
@@ -506,9 +506,10 @@ def slide_notebook(nb, budget: int = _BUDGET):
             heights = [block_height(x) if k == "md" else output_height(x)[0] for k, x in unit]
             least = [block_height(x) if k == "md" else output_height(x)[1] for k, x in unit]
             need, can = sum(heights), sum(least)
-            if used and used + can > budget:                     # a new sub-slide
+            if content and used + can > budget:                  # a new sub-slide (never after a bare title)
                 cells.append(md_cell(f"### {name} (continued)", "subslide"))
                 used, start, n_sub = _CONT_H, "-", n_sub + 1
+            content = True
             room = budget - used
             for (kind, item), h in zip(unit, heights):
                 if kind == "md":
