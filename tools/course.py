@@ -453,7 +453,8 @@ def _units(items):
     items = list(items)
     while i < len(items):
         kind, item = items[i]
-        if kind == "out" and "image/png" in item.get("data", {}) and i + 1 < len(items) and items[i + 1][0] == "md":
+        if (kind == "out" and "image/png" in item.get("data", {}) and i + 1 < len(items) and items[i + 1][0] == "md"
+                and not heading_level(items[i + 1][1])):
             first, rest = split_first_sentence(items[i + 1][1])
             units.append([(kind, item), ("md", first)])
             if rest:
