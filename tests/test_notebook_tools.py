@@ -132,6 +132,7 @@ def test_every_level_two_heading_starts_a_slide_even_below_other_text_in_its_cel
     assert starts == ["# Lesson", "## 1. First", "## 2. Second", "## 3. Third"]
     assert (n_slides, n_sub) == (4, 0)
     assert "### a subsection" in [c.source for c in slides.cells]          # level 3 stays on its slide
+    assert ("notes", "```python\nx = 1\n```") in [(k, c.source) for k, c in zip(_kinds(slides), slides.cells)]
     assert all(c.cell_type == "markdown" or c.outputs for c in slides.cells)  # no empty code cells
     assert not nb.cells[1].metadata                                        # the input notebook is not changed
 
@@ -149,6 +150,12 @@ def test_a_long_section_is_split_into_sub_slides_that_fit_and_each_figure_keeps_
     assert (n_slides, n_sub) == (1, 2)
     kinds = _kinds(slides)
     sources = [c.source if c.cell_type == "markdown" else "<figure>" for c in slides.cells]
+    # each figure's code goes to the speaker notes right after it (on the same sub-slide)
+    notes = [i for i, k in enumerate(kinds) if k == "notes"]
+    assert [sources[i] for i in notes] == ["```python\nplot()\n```"] * 3
+    assert [sources[i - 1] for i in notes] == ["<figure>"] * 3
+    kinds = [k for k in kinds if k != "notes"]
+    sources = [src for i, src in enumerate(sources) if i not in notes]
     assert list(zip(kinds, sources)) == [
         ("slide", "## Figures"), ("-", "<figure>"),
         ("subslide", "### Figures (continued)"), ("-", "<figure>"), ("-", "The second figure shows the point."),

@@ -431,7 +431,10 @@ def _scale_image(out, height: int, max_w: int = SLIDE_W - 80):
 
 
 def _sections(nb):
-    """The notebook as sections: [(heading block, [items])]; an item is ("md", block) or ("out", output)."""
+    """The notebook as sections: [(heading block, [items])].
+
+    An item is ("md", block), ("out", output) or ("code", source): a code cell's source follows its outputs.
+    """
     sections = [[None, []]]
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -444,24 +447,30 @@ def _sections(nb):
             for out in cell.get("outputs", []):
                 if out.get("output_type") in ("stream", "display_data", "execute_result", "error"):
                     sections[-1][1].append(("out", out))
+            if cell.source.strip():
+                sections[-1][1].append(("code", cell.source))
     return [(h, items) for h, items in sections if h is not None or items]
 
 
 def _units(items):
-    """Group items into units placed on one sub-slide together: a figure with the sentence after it."""
+    """Group items into units placed on one sub-slide together: a figure with the sentence after it
+    (and the code between them, which goes to the speaker notes)."""
     units, i = [], 0
     items = list(items)
     while i < len(items):
         kind, item = items[i]
-        if (kind == "out" and "image/png" in item.get("data", {}) and i + 1 < len(items) and items[i + 1][0] == "md"
-                and not heading_level(items[i + 1][1])):
-            first, rest = split_first_sentence(items[i + 1][1])
-            units.append([(kind, item), ("md", first)])
+        j = i + 1
+        while j < len(items) and items[j][0] == "code":
+            j += 1
+        if (kind == "out" and "image/png" in item.get("data", {}) and j < len(items) and items[j][0] == "md"
+                and not heading_level(items[j][1])):
+            first, rest = split_first_sentence(items[j][1])
+            units.append(items[i:j] + [("md", first)])
             if rest:
-                items[i + 1] = ("md", rest)
-                i += 1
+                items[j] = ("md", rest)
+                i = j
             else:
-                i += 2
+                i = j + 1
             continue
         units.append([(kind, item)])
         i += 1
@@ -476,8 +485,8 @@ def slide_notebook(nb, budget: int = _BUDGET):
     sub-slides ("subslide") whose estimated height stays within ``budget`` px, a continuation
     sub-slide repeating the section title; a figure shares its sub-slide with the first sentence
     after it and is shrunk (down to about half) to fit; a text output taller than a slide is cut
-    with a note. Code inputs are kept (the exporter hides them). Returns (new notebook, number of
-    slides, number of sub-slides).
+    with a note. The code goes to the speaker notes of the sub-slide that shows its last output
+    (reveal.js speaker view: S). Returns (new notebook, number of slides, number of sub-slides).
     """
     import copy
 
@@ -504,8 +513,12 @@ def slide_notebook(nb, budget: int = _BUDGET):
             cells.append(md_cell(heading, "slide"))
             used, start = block_height(heading), "-"
         for unit in _units(items):
-            heights = [block_height(x) if k == "md" else output_height(x)[0] for k, x in unit]
-            least = [block_height(x) if k == "md" else output_height(x)[1] for k, x in unit]
+            if unit[0][0] == "code":                             # the code: in the speaker notes (S)
+                if start == "-":                                 # (a slide has begun to hold them)
+                    cells.append(md_cell(f"```python\n{unit[0][1]}\n```", "notes"))
+                continue
+            heights = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[0] for k, x in unit]
+            least = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[1] for k, x in unit]
             need, can = sum(heights), sum(least)
             if content and used + can > budget:                  # a new sub-slide (never after a bare title)
                 cells.append(md_cell(f"### {name} (continued)", "subslide"))
@@ -513,6 +526,9 @@ def slide_notebook(nb, budget: int = _BUDGET):
             content = True
             room = budget - used
             for (kind, item), h in zip(unit, heights):
+                if kind == "code":
+                    cells.append(md_cell(f"```python\n{item}\n```", "notes"))
+                    continue
                 if kind == "md":
                     cells.append(md_cell(item, start))
                     used += h
