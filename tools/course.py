@@ -543,8 +543,8 @@ def slide_notebook(nb, budget: int = _BUDGET):
                     keep = max(3, (room - 40) // _MONO_LINE)
                     lines = item["text"].rstrip("\n").split("\n")
                     if keep < len(lines):
-                        item = dict(item, text="\n".join(lines[:keep]) +
-                                    f"\n... ({len(lines) - keep} more lines in the notebook)\n")
+                        item = nbformat.from_dict(dict(item, text="\n".join(lines[:keep]) +
+                                                       f"\n... ({len(lines) - keep} more lines in the notebook)\n"))
                         h = _MONO_LINE * (keep + 1) + 20
                     cells.append(out_cell([item], start))
                     used += h
