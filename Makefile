@@ -31,7 +31,7 @@ help:
 	@echo "make efficientnet     maintainers: convert EfficientNet-Lite0's PyTorch weights to data/models/ (installs torch)"
 	@echo "make bench            benchmarks against the classic implementations"
 	@echo "make course           execute every notebook, HTML + index in build/html/"
-	@echo "make slides           reveal.js slides of every notebook in build/slides/"
+	@echo "make slides           reveal.js slides (offline) of the notebooks make course executed, in build/slides/"
 	@echo "make timings          measure each notebook's wall time and memory into README.md"
 	@echo "make vgg16-memory     each notebook's peak memory with VGG16 (for sizing a hub)"
 	@echo "make solutions        run every notebook with the exercises' reference solutions filled in"
@@ -100,12 +100,21 @@ clean:
 
 # Every notebook in real JupyterLab in Debian's Chromium, driven by Playwright
 # (tests_e2e/): run all cells, no error, widgets drawn live, each explorer
-# reacts to its control; screenshots in build/screenshots/. Installs chromium
+# reacts to its control; the slides and HTML pages opened offline (every slide
+# fits 1280x720, every formula typeset); screenshots in build/screenshots/. Installs chromium
 # with apt-get and the playwright package with pip; never `playwright install`.
 PLAYWRIGHT_VERSION := 1.65.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-e2e: $(STAMP)
+# The offline pages and slides that tests_e2e/test_slides.py opens: rebuilt when a notebook, the
+# helpers or the builder changed since (make course executes; make slides reuses its notebooks).
+COURSE_SOURCES := $(wildcard notebooks/*.ipynb helpers/*.py tools/templates/*/*) tools/course.py tools/offline/package-lock.json
+build/html/index.html: $(STAMP) $(COURSE_SOURCES)
+	$(BIN)/python tools/course.py course
+build/slides/index.html: build/html/index.html
+	$(BIN)/python tools/course.py slides
+
+e2e: $(STAMP) build/slides/index.html
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@$(BIN)/python -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$(PLAYWRIGHT_VERSION)')" 2>/dev/null || \

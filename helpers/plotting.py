@@ -127,7 +127,7 @@ def channel_mosaic(activation, channels=None, ncols: int = 16, cmap: str = "viri
 
 
 def channel_grid(activation, channels=None, ncols: int = 16, cmap: str = "viridis", title: str | None = None,
-                 ax=None, tile_inches: float = 0.55):
+                 ax=None, tile_inches: float = 0.55, labels: bool = True):
     """Draw the channels of one feature map as a grid of small images.
 
     Each channel is scaled to its own range; constant / dead channels are
@@ -142,6 +142,8 @@ def channel_grid(activation, channels=None, ncols: int = 16, cmap: str = "viridi
         title: text above the grid.
         ax: matplotlib axis to draw into (default: a new figure).
         tile_inches: size of one tile in a new figure.
+        labels: write each tile's channel index in its top-left corner
+            (white on a black outline, readable on any tile).
     Returns:
         matplotlib Figure.
     Used by: notebook 01.
@@ -158,14 +160,31 @@ def channel_grid(activation, channels=None, ncols: int = 16, cmap: str = "viridi
         fig = ax.figure
     ax.imshow(img, interpolation="nearest")
     ax.set_axis_off()
+    if labels:
+        _label_tiles(ax, np.asarray(activation).shape[:2],
+                     list(channels) if channels is not None else range(n), min(ncols, n))
     label = f"{n} channels, {int(constant.sum())} blank (constant)"
     ax.set_title(f"{title}: {label}" if title else label, fontsize=9, loc="left")
     return fig
 
 
+def _label_tiles(ax, tile_hw, indices, ncols, pad: int = 1, fontsize: float = 6):
+    """Write each tile's index in the top-left corner of its tile of a ``mosaic`` drawn in ``ax``."""
+    from matplotlib import patheffects
+
+    h, w = tile_hw
+    outline = [patheffects.withStroke(linewidth=1.5, foreground="black")]
+    for i, index in enumerate(indices):
+        r, c = divmod(i, ncols)
+        ax.text(c * (w + pad) - 0.5 + 0.04 * w, r * (h + pad) - 0.5 + 0.04 * h, str(int(index)), color="white",
+                fontsize=fontsize, ha="left", va="top", path_effects=outline)
+
+
 def activation_grids(activations: dict, index: int = 0, max_channels: int = 16, ncols: int = 16,
                      cmap: str = "viridis", row_inches: float = 0.9):
     """One row of channel tiles per layer, first layer on top (the "depth" picture of notebook 01).
+
+    Each row is titled with the layer's name and shape, each tile with its channel index.
 
     Args:
         activations: dict layer name -> (N, h, w, C) array (from get_activations).

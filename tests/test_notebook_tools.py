@@ -39,9 +39,31 @@ def test_course_pages_and_slides_from_a_tiny_notebook(tmp_path):
     assert "Tiny lesson" in html and "01_tiny.html" in html
     assert "answer 42" in open(tmp_path / "html" / "01_tiny.html").read()
 
-    (deck,) = notebooks.build_slides(str(src), str(tmp_path / "slides"))
+    # the slides reuse the executed copy that build_course kept: nothing is executed again
+    assert os.path.exists(tmp_path / "executed" / "01_tiny.ipynb")
+    real_execute = notebooks.execute
+
+    def no_execution(*args, **kwargs):
+        raise AssertionError("build_slides executed a notebook that build_course had executed")
+
+    notebooks.execute = no_execution
+    try:
+        (deck,) = notebooks.build_slides(str(src), str(tmp_path / "slides"))
+    finally:
+        notebooks.execute = real_execute
     text = open(deck).read()
-    assert "reveal" in text.lower() and text.count("<section") >= 2  # one slide per heading
+    assert "reveal" in text.lower() and text.count('<section') >= 2  # one slide per heading
+    assert "answer 42" in text and "6 * 7" not in text                # outputs shown, code hidden
+    assert "cdn" not in text.lower() and "unpkg" not in text and "../assets/reveal.js/dist/reveal.js" in text
+    page = open(tmp_path / "html" / "01_tiny.html").read()
+    assert "cdn" not in page.lower() and "../assets/mathjax/es5/tex-svg.js" in page
+
+    # a changed source is executed again (and only then)
+    _write(src, "01_tiny.ipynb", [nbformat.v4.new_markdown_cell("# Tiny lesson\nintro"),
+                                  nbformat.v4.new_code_cell("print('changed', 7 * 6)")])
+    assert notebooks.executed_notebook(str(src / "01_tiny.ipynb"), str(tmp_path / "executed")) is None
+    (deck,) = notebooks.build_slides(str(src), str(tmp_path / "slides"))
+    assert "changed 42" in open(deck).read()
 
     # the source notebooks are untouched (no outputs written back)
     stored = nbformat.read(str(src / "01_tiny.ipynb"), as_version=4)
@@ -89,3 +111,120 @@ def test_noise_passes_clean_outputs():
                                                       "image/png": "iVBOR..."}},
              {"output_type": "execute_result", "data": {"text/plain": "(1, 7, 7, 1280)"}}]
     assert _nbval_noise().noise(clean) == []
+
+
+# ---- slide layout (tools/course.py slide_notebook), on notebooks written here ----------------------
+
+def _png(width, height):
+    """A real PNG of the given size, base64 as in a notebook output."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _figure(width=1000, height=500):
+    return nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": _png(width, height), "text/plain": "<Figure>"})])
+
+
+def _kinds(nb):
+    return [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+
+
+def test_markdown_blocks_split_at_every_heading_but_not_inside_code_or_maths():
+    src = ("Intro line\nsame paragraph\n\n## Section A\ntext of A\n```python\n# not a heading\n\nx = 1\n```\n"
+           "$$\na = b\n\\\\\nc = d\n$$\n### Sub\n# Title two")
+    blocks = notebooks.markdown_blocks(src)
+    assert blocks == ["Intro line\nsame paragraph", "## Section A",
+                      "text of A\n```python\n# not a heading\n\nx = 1\n```\n$$\na = b\n\\\\\nc = d\n$$",
+                      "### Sub", "# Title two"]
+    assert [notebooks.heading_level(b) for b in blocks] == [0, 2, 0, 3, 1]
+
+
+def test_first_sentence_is_split_off_except_inside_maths_and_after_abbreviations():
+    assert notebooks.split_first_sentence("The map is hot. More text, e.g. this.") == (
+        "The map is hot.", "More text, e.g. this.")
+    assert notebooks.split_first_sentence("Scale e.g. Grad-CAM by hand. Then go on.") == (
+        "Scale e.g. Grad-CAM by hand.", "Then go on.")
+    assert notebooks.split_first_sentence("Maths $a. B$ stays whole") == ("Maths $a. B$ stays whole", "")
+    assert notebooks.split_first_sentence("* a list. Item") == ("* a list. Item", "")
+
+
+def test_every_level_two_heading_starts_a_slide_even_below_other_text_in_its_cell():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson\nintro"),
+        nbformat.v4.new_markdown_cell("Closing words of the intro.\n\n## 1. First\nbody one"),  # heading mid-cell
+        nbformat.v4.new_code_cell("x = 1"),                                                       # no output
+        nbformat.v4.new_markdown_cell("## 2. Second\nbody\n\n### a subsection\nmore\n\n## 3. Third"),
+    ])
+    slides, n_slides, n_sub = notebooks.slide_notebook(nb)
+    starts = [c.source for c in slides.cells if c.metadata["slideshow"]["slide_type"] == "slide"]
+    assert starts == ["# Lesson", "## 1. First", "## 2. Second", "## 3. Third"]
+    assert (n_slides, n_sub) == (4, 0)
+    assert "### a subsection" in [c.source for c in slides.cells]          # level 3 stays on its slide
+    assert ("notes", "```python\nx = 1\n```") in [(k, c.source) for k, c in zip(_kinds(slides), slides.cells)]
+    assert all(c.cell_type == "markdown" or c.outputs for c in slides.cells)  # no empty code cells
+    assert not nb.cells[1].metadata                                        # the input notebook is not changed
+
+
+def test_a_long_section_is_split_into_sub_slides_that_fit_and_each_figure_keeps_its_takeaway():
+    # heading 62 px + three figures 1000x500 (shown 500 + 12 px each); budget 664 px:
+    # 62 + 512 fits; the 2nd figure needs at least 281 px (0.55 x 512) more: a new sub-slide
+    # (44 px title + 512); so does the 3rd. The sentence after the 2nd figure goes with it,
+    # shrinking the figure to 664 - 44 - 47 = 573 px (no shrink needed: 512 < 573).
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Figures"), _figure(), _figure(),
+        nbformat.v4.new_markdown_cell("The second figure shows the point. The rest of the paragraph follows."),
+        _figure()])
+    slides, n_slides, n_sub = notebooks.slide_notebook(nb)
+    assert (n_slides, n_sub) == (1, 2)
+    kinds = _kinds(slides)
+    sources = [c.source if c.cell_type == "markdown" else "<figure>" for c in slides.cells]
+    # each figure's code goes to the speaker notes right after it (on the same sub-slide)
+    notes = [i for i, k in enumerate(kinds) if k == "notes"]
+    assert [sources[i] for i in notes] == ["```python\nplot()\n```"] * 3
+    assert [sources[i - 1] for i in notes] == ["<figure>"] * 3
+    kinds = [k for k in kinds if k != "notes"]
+    sources = [src for i, src in enumerate(sources) if i not in notes]
+    assert list(zip(kinds, sources)) == [
+        ("slide", "## Figures"), ("-", "<figure>"),
+        ("subslide", "### Figures (continued)"), ("-", "<figure>"), ("-", "The second figure shows the point."),
+        ("-", "The rest of the paragraph follows."),
+        ("subslide", "### Figures (continued)"), ("-", "<figure>")]
+    for cell in slides.cells:
+        if cell.cell_type == "code":
+            size = cell.outputs[0]["metadata"]["image/png"]
+            assert size["height"] <= notebooks._BUDGET and size["width"] <= notebooks.SLIDE_W - 80
+
+
+def test_a_figure_too_tall_for_a_slide_is_shrunk_to_fit_and_a_long_print_is_cut():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Tall"), _figure(600, 1500),
+        nbformat.v4.new_code_cell("print(...)", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="".join(f"line {i}\n" for i in range(80)))])])
+    slides, _, _ = notebooks.slide_notebook(nb)
+    fig = next(c for c in slides.cells if c.cell_type == "code" and "data" in c.outputs[0])
+    size = fig.outputs[0]["metadata"]["image/png"]
+    assert size["height"] == notebooks._BUDGET - 62 - 12 and size["width"] == round(600 * size["height"] / 1500)
+    text = next(c for c in slides.cells if c.cell_type == "code" and "text" in c.outputs[0]).outputs[0]["text"]
+    shown = text.splitlines()
+    assert shown[0] == "line 0" and shown[-1].startswith("... (") and "more lines in the notebook" in shown[-1]
+    kept = len(shown) - 1
+    assert shown[-1] == f"... ({80 - kept} more lines in the notebook)"
+    assert (kept + 1) * notebooks._MONO_LINE + 20 <= notebooks._BUDGET
+
+
+def test_widgets_become_a_note_and_progress_bars_disappear():
+    widget = {"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2}}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("explore()", outputs=[
+        nbformat.v4.new_output("display_data", data=dict(widget, **{"text/plain": "FilterExplorer(children=...)"})),
+        nbformat.v4.new_output("display_data", data=dict(widget, **{"text/plain": "conv: 16 filters:  40%|####  | 12/30 [00:01<00:02]"})),
+    ])], metadata={"widgets": {"state": {}}})
+    out = notebooks.offline_outputs(nb)
+    assert [o["data"]["text/html"] for o in out.cells[0].outputs] == [notebooks.WIDGET_NOTE]
+    assert "widgets" not in out.metadata

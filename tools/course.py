@@ -4,11 +4,16 @@ Maintainer tooling, not part of the student package ``helpers``. Commands
 (the Makefile calls them; ``make check-notebooks`` uses nbstripout for the
 notebooks' hygiene):
 
-* ``python tools/course.py course`` executes every notebook (nbclient)
-  and writes HTML to ``build/html/`` with an index page in lecture order.
-* ``python tools/course.py slides`` writes reveal.js slides of each
-  executed notebook to ``build/slides/`` (each ``#``/``##`` heading starts a
-  slide).
+* ``python tools/course.py course`` executes every notebook (nbclient),
+  keeps the executed copies in ``build/executed/`` and writes HTML to
+  ``build/html/`` with an index page in lecture order.
+* ``python tools/course.py slides`` writes reveal.js slides of the executed
+  notebooks of ``course`` to ``build/slides/`` (executing only those missing
+  or changed): each ``#``/``##`` heading starts a slide, code hidden, long
+  sections on vertical sub-slides.
+
+Both fetch reveal.js and MathJax once (``npm ci`` of tools/offline/, pinned)
+into ``build/assets/``, so that build/ opens with no network.
 * ``python tools/course.py timings`` executes every notebook, measures
   wall time and the kernel's peak memory, and writes the table into README.md.
 * ``python tools/course.py vgg16-memory`` does the same with VGG16's
@@ -18,9 +23,11 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import sys
 
-__all__ = ["course_notebooks", "execute", "build_course", "build_slides", "timings", "vgg16_memory"]
+__all__ = ["course_notebooks", "execute", "fetch_assets", "offline_outputs", "executed_notebook", "build_course",
+           "markdown_blocks", "split_first_sentence", "slide_notebook", "build_slides", "timings", "vgg16_memory"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -103,50 +110,480 @@ def _executed(folder, out, allow_errors=False):
         yield path, nb, seconds, peak
 
 
-def build_course(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "html")) -> str:
-    """Execute every notebook and write HTML plus an index page (lecture order). Returns the index path."""
+# ---------------------------------------------------------------------------------------------
+# Offline assets: reveal.js and MathJax from the npm packages pinned in tools/offline/ (package.json
+# and its lock), installed with `npm ci` into build/offline/ and copied into build/assets/, which the
+# HTML pages (build/html/) and the slides (build/slides/) load by a relative path: build/ opens from a
+# USB stick with no network.
+
+OFFLINE = os.path.join(ROOT, "tools", "offline")
+TEMPLATES = os.path.join(ROOT, "tools", "templates")
+EXECUTED = os.path.join(ROOT, "build", "executed")
+ASSETS = os.path.join(ROOT, "build", "assets")
+# what is copied from each package (paths inside node_modules/<package>/)
+_ASSET_FILES = {
+    "reveal.js": ["LICENSE", "dist/reveal.js", "dist/reveal.css", "dist/reset.css", "dist/theme/white.css",
+                  "dist/theme/fonts/source-sans-pro", "plugin/notes/notes.js"],
+    "mathjax": ["LICENSE", "es5/tex-svg.js", "es5/input/tex/extensions", "es5/ui", "es5/a11y/assistive-mml.js"],
+}
+
+
+def fetch_assets(assets: str = ASSETS, offline: str = OFFLINE, work: str = os.path.join(ROOT, "build", "offline")) -> str:
+    """Install the pinned npm packages (``npm ci``, once per lock) and copy reveal.js and MathJax into ``assets``.
+
+    Writes ``assets/LICENSES.txt`` (each package's name, version and licence text). Returns ``assets``.
+    Raises SystemExit with what to do when npm is missing or fails (it needs the npm registry once).
+    """
+    import json
+    import shutil
+    import subprocess
+
+    lock = os.path.join(offline, "package-lock.json")
+    stamp = os.path.join(work, "node_modules", ".course-lock")
+    want = open(lock, encoding="utf-8").read()
+    if not (os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == want):
+        if shutil.which("npm") is None:
+            raise SystemExit("npm is missing: install Node.js (it brings npm), then run make course / make slides "
+                             "again; it fetches reveal.js and MathJax once, after that no network is needed.")
+        os.makedirs(work, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(offline, name), work)
+        print("fetching reveal.js and MathJax (npm ci, pinned in tools/offline/package-lock.json) ...", flush=True)
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=work,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"npm ci failed in {work} (it needs the npm registry once):\n{done.stderr[-2000:]}")
+        with open(stamp, "w", encoding="utf-8") as fh:
+            fh.write(want)
+    licences = []
+    for package, files in _ASSET_FILES.items():
+        src = os.path.join(work, "node_modules", package)
+        meta = json.load(open(os.path.join(src, "package.json"), encoding="utf-8"))
+        for rel in files:
+            a, b = os.path.join(src, rel), os.path.join(assets, package, rel)
+            os.makedirs(os.path.dirname(b), exist_ok=True)
+            if os.path.isdir(a):
+                shutil.copytree(a, b, dirs_exist_ok=True)
+            else:
+                shutil.copy(a, b)
+        licences.append(f"{package} {meta['version']} ({meta.get('license')}), {meta.get('homepage', '')}\n\n"
+                        + open(os.path.join(src, "LICENSE"), encoding="utf-8").read())
+    with open(os.path.join(assets, "LICENSES.txt"), "w", encoding="utf-8") as fh:
+        fh.write("Third-party files in this folder\n\n" + ("\n\n" + "=" * 72 + "\n\n").join(licences))
+    return assets
+
+
+WIDGET_NOTE = ("<p class='course-widget-note'><em>Interactive explorer: open this notebook in JupyterLab "
+               "to use it.</em></p>")
+
+
+_PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")   # tqdm's text: "name:  40%|####  | 12/30 [...]"
+
+
+def offline_outputs(nb):
+    """Outputs fit for a page without a kernel: widget views (they need a kernel and a widget manager
+    from the internet) become a one-line note, progress bars (tqdm) are dropped.
+
+    Drops the notebook's saved widget state too. Changes ``nb`` in place and returns it.
+    """
+    for cell in nb.cells:
+        if "outputs" not in cell:
+            continue
+        kept = []
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                if _PROGRESS_BAR.search(str(data.get("text/plain", ""))):
+                    continue
+                out["data"] = {"text/html": WIDGET_NOTE, "text/plain": "Interactive explorer (needs JupyterLab)"}
+            kept.append(out)
+        cell.outputs = kept
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def _exporter(kind: str):
+    from nbconvert import HTMLExporter, SlidesExporter
+
+    if kind == "html":
+        return HTMLExporter(template_name="offline_lab", extra_template_basedirs=[TEMPLATES],
+                            extra_template_paths=[TEMPLATES])
+    return SlidesExporter(template_name="offline_reveal", extra_template_basedirs=[TEMPLATES], extra_template_paths=[TEMPLATES],
+                          reveal_url_prefix="../assets/reveal.js", reveal_theme="white", exclude_input=True,
+                          exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def _render(exporter, nb, target):
+    body, _ = exporter.from_notebook_node(nb, resources={"course_assets": "../assets"})
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(body)
+    return target
+
+
+def _source_digest(path: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def _save_executed(path, nb, executed):
+    import nbformat
+
+    os.makedirs(executed, exist_ok=True)
+    nb.metadata["course_build"] = {"source_sha256": _source_digest(path),
+                                   "course_model": os.environ.get("COURSE_MODEL", "auto")}
+    nbformat.write(nb, os.path.join(executed, os.path.basename(path)))
+
+
+def executed_notebook(path: str, executed: str = EXECUTED):
+    """The executed copy of ``path`` that ``make course`` saved in ``executed``, or None when missing or stale.
+
+    Stale: the source notebook changed since (its sha256 is stored in the copy's metadata).
+    """
+    import nbformat
+
+    copy = os.path.join(executed, os.path.basename(path))
+    if not os.path.exists(copy):
+        return None
+    nb = nbformat.read(copy, as_version=4)
+    if nb.metadata.get("course_build", {}).get("source_sha256") != _source_digest(path):
+        return None
+    return nb
+
+
+def build_course(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "html"),
+                 executed: str | None = None) -> str:
+    """Execute every notebook; write HTML plus an index page (lecture order). Returns the index path.
+
+    The executed notebooks are kept in ``executed`` (default: ``build/executed`` beside ``out``) for
+    ``build_slides``. The pages load MathJax from ``../assets`` (``fetch_assets``).
+    """
     import html
 
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
+    executed = executed or os.path.join(os.path.dirname(out), "executed")
+    exporter = _exporter("html")
     rows = []
     for path, nb, seconds, _ in _executed(folder, out):
-        body, _ = exporter.from_notebook_node(nb)
+        _save_executed(path, nb, executed)
         name = os.path.splitext(os.path.basename(path))[0] + ".html"
-        with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
-            fh.write(body)
+        _render(exporter, offline_outputs(nb), os.path.join(out, name))
         rows.append(f'<li><a href="{name}">{html.escape(title(nb))}</a> <small>({seconds:.0f} s)</small></li>')
     index = os.path.join(out, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
         fh.write("<!doctype html><meta charset='utf-8'><title>Course notebooks</title>"
                  "<h1>What convnets learn, and why recurrent networks exist</h1><ol start='0'>"
-                 + "\n".join(rows) + "</ol>")
+                 + "\n".join(rows) + "</ol><p><a href='../slides/index.html'>Slides</a> (make slides)</p>")
     print("wrote", index)
     return index
 
 
-def _mark_slides(nb):
-    """Each markdown cell that opens with a # or ## heading starts a new slide."""
+# ---------------------------------------------------------------------------------------------
+# Slides. A slide per level-1/2 heading (anywhere in a markdown cell), the code hidden, each
+# section's text and outputs packed into vertical sub-slides by an estimate of their height at
+# 1280x720 (tests_e2e/test_slides.py measures the real heights in Chromium), each figure kept
+# on one sub-slide with the sentence after it (its takeaway).
+
+SLIDE_W, SLIDE_H = 1280, 720
+_BUDGET = SLIDE_H - 56            # the sub-slide's padding (2 x 20 px) and some slack
+_CONT_H = 44                      # the section title repeated on a continuation sub-slide
+_LINE, _CHARS = 31, 100           # a line of text (20 px font) and the characters it holds
+_MONO_LINE, _MONO_CHARS = 21, 118  # a line of a text output (15 px monospace)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^(#{1,6})\s+\S")
+
+
+def markdown_blocks(source: str) -> list[str]:
+    """Split a markdown cell into blocks: each heading alone, the rest at blank lines.
+
+    Fenced code and ``$$ ... $$`` display maths are kept whole, and a ``#`` line inside them is
+    not a heading. Returns the blocks in order, without their surrounding blank lines.
+    """
+    blocks, current, fence, maths = [], [], None, False
+
+    def flush():
+        if any(line.strip() for line in current):
+            blocks.append("\n".join(current).strip("\n"))
+        current.clear()
+
+    for line in source.splitlines():
+        stripped = line.strip()
+        if fence is not None:
+            current.append(line)
+            if stripped.startswith(fence):
+                fence = None
+            continue
+        if maths:
+            current.append(line)
+            maths = stripped.count("$$") % 2 == 0
+            continue
+        m = _FENCE.match(line)
+        if m:
+            fence = m.group(1)
+            current.append(line)
+            continue
+        if _HEADING.match(line):
+            flush()
+            blocks.append(line.strip())
+            continue
+        if not stripped:
+            flush()
+            continue
+        current.append(line)
+        if stripped.count("$$") % 2 == 1:
+            maths = True
+    flush()
+    return blocks
+
+
+def heading_level(block: str) -> int:
+    """1..6 for a markdown heading block (``## Title``), 0 for anything else."""
+    m = _HEADING.match(block)
+    return len(m.group(1)) if m and "\n" not in block else 0
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[*_`]|\]\([^)]*\)|\[", "", text)
+
+
+def block_height(block: str) -> int:
+    """Estimated height in px of a markdown block on a 1280-px slide (20 px text)."""
+    level = heading_level(block)
+    if level:
+        return {1: 72, 2: 62, 3: 48}.get(level, 40)
+    lines = block.splitlines()
+    if _FENCE.match(lines[0]):
+        return 24 * len(lines) + 24
+    if block.lstrip().startswith("$$"):
+        return 64 * max(1, block.count("\\\\") + 1) + 16
+    if all(line.lstrip().startswith("|") for line in lines):
+        return 36 * len([ln for ln in lines if not re.match(r"^\s*\|[\s:|-]+\|\s*$", ln)]) + 24
+    height = 16
+    for line in lines:
+        height += _LINE * max(1, -(-len(_plain(line)) // _CHARS))
+        if "$$" in line or "\\frac" in line or "\\sum" in line:
+            height += 12
+    return height
+
+
+def split_first_sentence(block: str) -> tuple[str, str]:
+    """(first sentence, rest) of a paragraph; ``$...$`` maths and ``e.g.``-style abbreviations are not split.
+
+    Returns (block, "") when the block is one sentence, a list, a table or display maths.
+    """
+    if block.lstrip().startswith(("*", "-", "|", "$$", "1.", "```")) or heading_level(block):
+        return block, ""
+    in_maths = False
+    for i, ch in enumerate(block):
+        if ch == "$":
+            in_maths = not in_maths
+        elif (not in_maths and ch in ".!?:" and block[i + 1:i + 2] in (" ", "\n")
+              and re.match(r"\s+[A-Z(*]", block[i + 1:]) and not re.search(r"(e\.g|i\.e|cf|vs|etc|al|Fig)$", block[:i])):
+            rest = block[i + 1:].strip()
+            if rest:
+                return block[:i + 1].strip(), rest
+            break
+    return block, ""
+
+
+def _png_size(b64: str) -> tuple[int, int]:
+    import base64
+
+    head = base64.b64decode(b64[:64])
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return 800, 500
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
+    """(estimated height in px, smallest height it may be shrunk to) of one code-cell output on a slide."""
+    kind = out.get("output_type")
+    if kind == "stream" or kind == "error":
+        text = out.get("text", "") if kind == "stream" else "\n".join(out.get("traceback", []))
+        rows = sum(max(1, -(-len(ln) // _MONO_CHARS)) for ln in text.rstrip("\n").split("\n"))
+        h = _MONO_LINE * rows + 20
+        return h, h
+    data = out.get("data", {})
+    if "image/png" in data:
+        w, h = _png_size(data["image/png"])
+        meta = out.get("metadata", {}).get("image/png", {})
+        w, h = meta.get("width", w), meta.get("height", h)
+        h = h * min(1.0, max_w / w) + 12
+        return int(h), int(min(h, max(220, 0.55 * h)))
+    if "text/html" in data:
+        html = data["text/html"]
+        rows = html.count("<tr") + html.count("<p") + html.count("<li") + html.count("<br")
+        h = max(_LINE, rows * 34) + 16
+        return h, h
+    if "text/markdown" in data:
+        h = sum(block_height(b) for b in markdown_blocks(data["text/markdown"]))
+        return h, h
+    if "text/plain" in data:
+        rows = data["text/plain"].count("\n") + 1
+        return _MONO_LINE * rows + 20, _MONO_LINE * rows + 20
+    return 0, 0
+
+
+def _scale_image(out, height: int, max_w: int = SLIDE_W - 80):
+    """Give an image output the width/height attributes that make it ``height`` px tall (or less)."""
+    w, h = _png_size(out["data"]["image/png"])
+    scale = min(max_w / w, max(1, height - 12) / h, 1.0)
+    out.setdefault("metadata", {})["image/png"] = {"width": int(w * scale), "height": int(h * scale)}
+
+
+def _sections(nb):
+    """The notebook as sections: [(heading block, [items])].
+
+    An item is ("md", block), ("out", output) or ("code", source): a code cell's source follows its outputs.
+    """
+    sections = [[None, []]]
     for cell in nb.cells:
-        first = cell.source.lstrip().split("\n", 1)[0] if cell.source else ""
-        is_heading = cell.cell_type == "markdown" and (first.startswith("# ") or first.startswith("## "))
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide" if is_heading else "-"
-    return nb
+        if cell.cell_type == "markdown":
+            for block in markdown_blocks(cell.source):
+                if heading_level(block) in (1, 2):
+                    sections.append([block, []])
+                else:
+                    sections[-1][1].append(("md", block))
+        elif cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                if out.get("output_type") in ("stream", "display_data", "execute_result", "error"):
+                    sections[-1][1].append(("out", out))
+            if cell.source.strip():
+                sections[-1][1].append(("code", cell.source))
+    return [(h, items) for h, items in sections if h is not None or items]
 
 
-def build_slides(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "slides")) -> list[str]:
-    """Execute every notebook and write reveal.js slides (``*.slides.html``). Returns the paths."""
-    from nbconvert import SlidesExporter
+def _units(items):
+    """Group items into units placed on one sub-slide together: a figure with the sentence after it
+    (and the code between them, which goes to the speaker notes)."""
+    units, i = [], 0
+    items = list(items)
+    while i < len(items):
+        kind, item = items[i]
+        j = i + 1
+        while j < len(items) and items[j][0] == "code":
+            j += 1
+        if (kind == "out" and "image/png" in item.get("data", {}) and j < len(items) and items[j][0] == "md"
+                and not heading_level(items[j][1])):
+            first, rest = split_first_sentence(items[j][1])
+            units.append(items[i:j] + [("md", first)])
+            if rest:
+                items[j] = ("md", rest)
+                i = j
+            else:
+                i = j + 1
+            continue
+        units.append([(kind, item)])
+        i += 1
+    return units
 
-    exporter = SlidesExporter()
-    written = []
-    for path, nb, _, _ in _executed(folder, out):
-        body, _ = exporter.from_notebook_node(_mark_slides(nb))
+
+def slide_notebook(nb, budget: int = _BUDGET):
+    """A copy of executed notebook ``nb`` laid out as slides for nbconvert's reveal.js exporter.
+
+    Every level-1/2 heading (anywhere in a markdown cell) starts a slide (``slideshow.slide_type``
+    "slide"); the section's text blocks and code outputs follow in order, packed into vertical
+    sub-slides ("subslide") whose estimated height stays within ``budget`` px, a continuation
+    sub-slide repeating the section title; a figure shares its sub-slide with the first sentence
+    after it and is shrunk (down to about half) to fit; a text output taller than a slide is cut
+    with a note. The code goes to the speaker notes of the sub-slide that shows its last output
+    (reveal.js speaker view: S). Returns (new notebook, number of slides, number of sub-slides).
+    """
+    import copy
+
+    import nbformat
+
+    nb = offline_outputs(copy.deepcopy(nb))
+    cells, n_slides, n_sub = [], 0, 0
+
+    def md_cell(text, slide_type):
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["slideshow"] = {"slide_type": slide_type}
+        return cell
+
+    def out_cell(outputs, slide_type):
+        cell = nbformat.v4.new_code_cell("", outputs=outputs)
+        cell.metadata["slideshow"] = {"slide_type": slide_type}
+        return cell
+
+    for heading, items in _sections(nb):
+        n_slides += 1
+        name = heading.lstrip("#").strip() if heading else title(nb)
+        used, start, content = 0, "slide", False
+        if heading:
+            cells.append(md_cell(heading, "slide"))
+            used, start = block_height(heading), "-"
+        for unit in _units(items):
+            if unit[0][0] == "code":                             # the code: in the speaker notes (S)
+                if start == "-":                                 # (a slide has begun to hold them)
+                    cells.append(md_cell(f"```python\n{unit[0][1]}\n```", "notes"))
+                continue
+            heights = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[0] for k, x in unit]
+            least = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[1] for k, x in unit]
+            need, can = sum(heights), sum(least)
+            if content and used + can > budget:                  # a new sub-slide (never after a bare title)
+                cells.append(md_cell(f"### {name} (continued)", "subslide"))
+                used, start, n_sub = _CONT_H, "-", n_sub + 1
+            content = True
+            room = budget - used
+            for (kind, item), h in zip(unit, heights):
+                if kind == "code":
+                    cells.append(md_cell(f"```python\n{item}\n```", "notes"))
+                    continue
+                if kind == "md":
+                    cells.append(md_cell(item, start))
+                    used += h
+                elif "image/png" in item.get("data", {}):
+                    others = need - h
+                    fit = min(h, max(room - others, 160))
+                    if fit < h or "width" not in item.get("metadata", {}).get("image/png", {}):
+                        _scale_image(item, fit)
+                    cells.append(out_cell([item], start))
+                    used += fit
+                elif item.get("output_type") == "stream" and h > room and h > budget // 2:
+                    keep = max(3, (room - 40) // _MONO_LINE)
+                    lines = item["text"].rstrip("\n").split("\n")
+                    if keep < len(lines):
+                        item = nbformat.from_dict(dict(item, text="\n".join(lines[:keep]) +
+                                                       f"\n... ({len(lines) - keep} more lines in the notebook)\n"))
+                        h = _MONO_LINE * (keep + 1) + 20
+                    cells.append(out_cell([item], start))
+                    used += h
+                else:
+                    cells.append(out_cell([item], start))
+                    used += h
+                start = "-"
+    new = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
+    return new, n_slides, n_sub
+
+
+def build_slides(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "slides"),
+                 executed: str | None = None) -> list[str]:
+    """Write reveal.js slides (``*.slides.html``) of every notebook plus an index page. Returns the deck paths.
+
+    Uses the executed notebooks ``make course`` saved in ``executed`` (default ``build/executed``
+    beside ``out``); only a notebook that is missing there or changed since is executed (and saved).
+    """
+    import html
+
+    executed = executed or os.path.join(os.path.dirname(out), "executed")
+    os.makedirs(out, exist_ok=True)
+    exporter = _exporter("slides")
+    written, rows = [], []
+    for path in course_notebooks(folder):
+        nb = executed_notebook(path, executed)
+        if nb is None:
+            print(f"executing {os.path.basename(path)} (not in {executed} or changed since make course) ...", flush=True)
+            nb, seconds, _ = execute(path)
+            _save_executed(path, nb, executed)
+        slides, n_slides, n_sub = slide_notebook(nb)
         target = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".slides.html")
-        with open(target, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        written.append(target)
+        written.append(_render(exporter, slides, target))
+        print(f"{os.path.basename(target)}: {n_slides} slides + {n_sub} sub-slides", flush=True)
+        rows.append(f'<li><a href="{os.path.basename(target)}">{html.escape(title(nb))}</a></li>')
+    with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as fh:
+        fh.write("<!doctype html><meta charset='utf-8'><title>Course slides</title>"
+                 "<h1>Slides</h1><p>Arrows move between slides; down goes through a section's sub-slides; "
+                 "S opens the speaker view.</p><ol start='0'>" + "\n".join(rows) + "</ol>")
     print("wrote", len(written), "slide decks to", out)
     return written
 
@@ -222,6 +659,8 @@ def main(argv=None) -> int:
     parser.add_argument("folder", nargs="?", default=NOTEBOOKS)
     args = parser.parse_args(argv)
     commands = {"course": build_course, "slides": build_slides, "timings": timings, "vgg16-memory": vgg16_memory}
+    if args.command in ("course", "slides"):
+        fetch_assets()
     commands[args.command](args.folder)
     return 0
 

@@ -1,0 +1,255 @@
+"""The slides and HTML pages of `make slides` / `make course`, opened offline in Chromium (`make e2e`).
+
+Every page is opened from the file system (file://), as from a USB stick, in a browser context
+where every request that is not for a local file is blocked and recorded. Checked:
+
+test_slide_deck[DECK]: reveal.js starts, MathJax typesets; on every slide (each vertical
+sub-slide too) at 1280x720: the content fits (the slide's scroll height <= 720 px and scroll
+width <= 1280 px), every formula is typeset (MathJax output present, no MathJax error, no raw
+`$`, `\\(` or `\\[` left in the text), no warning, stderr output or traceback shows. A screenshot
+of every slide goes to build/screenshots/slides/DECK/H-V.png.
+
+test_html_page[PAGE]: the same for each rendered notebook (no fit check: a page scrolls);
+a screenshot of the page's top in build/screenshots/html/PAGE.png.
+
+test_checker_*: a small deck and page written here with a slide too tall, a TeX error, a raw
+formula MathJax cannot see (in a page with no MathJax) and a warning on stderr: each check is
+shown to fail when it should, and to pass on a deck without faults.
+
+The builds come first: `make e2e` runs `make course` and `make slides` when their sources changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO, SCREENSHOTS
+
+sys.path.insert(0, str(REPO / "tools"))
+import course  # noqa: E402  (tools/course.py)
+
+BUILD = REPO / "build"
+DECKS = sorted(p.name for p in (BUILD / "slides").glob("*.slides.html"))
+PAGES = sorted(p.name for p in (BUILD / "html").glob("[0-9]*.html"))
+W, H = course.SLIDE_W, course.SLIDE_H
+READY_MS = 60_000
+
+# JavaScript: the problems of the element `root` (formulas, warnings); returns counts and messages.
+JS_PAGE_PROBLEMS = r"""
+(root) => {
+  const problems = [];
+  const formulas = root.querySelectorAll('mjx-container').length;
+  const errors = root.querySelectorAll('mjx-merror, [data-mjx-error]');
+  for (const e of errors) problems.push('MathJax error: ' + (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = walker.nextNode())) {
+    const p = n.parentElement;
+    if (!p || p.closest('mjx-container, script, style, code, pre, .jp-CodeCell .jp-InputArea, aside.notes')) continue;
+    if (/\$|\\\(|\\\[/.test(n.textContent)) problems.push('raw maths (not typeset): ' + n.textContent.trim().slice(0, 80));
+  }
+  for (const e of root.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type*="error"]'))
+    problems.push('stderr/error output: ' + e.textContent.trim().slice(0, 100));
+  for (const e of root.querySelectorAll('.jp-OutputArea-output')) {
+    const t = e.textContent;
+    if (/Traceback \(most recent call last\)|\b\w*Warning: |WARNING:|\/tmp\/|ipykernel_\d+/.test(t)) problems.push('warning/traceback/path in an output: ' + t.trim().slice(0, 100));
+  }
+  return {formulas, problems};
+}
+"""
+
+JS_SLIDE_SIZE = """(s) => ({h: s.scrollHeight, w: s.scrollWidth,
+  wide: [...s.querySelectorAll('pre, table, img, mjx-container')].filter(e => e.scrollWidth > e.clientWidth + 1
+        && getComputedStyle(e).overflowX !== 'visible').length})"""
+
+
+def _guarded_context(browser, width=W, height=H):
+    ctx = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    ctx.external_requests = []
+
+    def guard(route):
+        url = route.request.url
+        scheme = urllib.parse.urlsplit(url).scheme
+        if scheme in ("file", "data", "blob"):
+            route.continue_()
+        else:
+            ctx.external_requests.append(url)
+            route.abort()
+
+    ctx.route("**/*", guard)
+    return ctx
+
+
+def _open(ctx, path: Path, reveal: bool, timeout: float = READY_MS):
+    page = ctx.new_page()
+    console = []
+    page.on("console", lambda m: console.append(f"{m.text} ({m.location.get('url', '')})") if m.type == "error" else None)
+    page.on("requestfailed", lambda r: console.append(f"could not load {r.url}") if not r.url.startswith("http") else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    page.goto(path.resolve().as_uri())
+    ready = "window.MathJax && MathJax.startup && MathJax.startup.promise"
+    if reveal:
+        ready += " && window.Reveal && Reveal.isReady && Reveal.isReady()"
+    try:
+        page.wait_for_function(ready, timeout=timeout)
+        page.evaluate("MathJax.startup.promise.then(() => true)")
+    except Exception as exc:  # noqa: BLE001  (the message below says what is missing)
+        raise AssertionError(f"{path.name}: {'reveal.js or ' if reveal else ''}MathJax did not start "
+                             f"({type(exc).__name__}); console: {console[:5]}; blocked: {ctx.external_requests[:5]}")
+    return page, console
+
+
+def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
+    """Open deck `path` offline and check every slide; returns counts and a list of problems."""
+    ctx = _guarded_context(browser)
+    try:
+        page, console = _open(ctx, path, reveal=True)
+        indices = page.evaluate("Reveal.getSlides().map(s => Reveal.getIndices(s))")
+        report = {"deck": path.name, "slides": len(indices), "horizontal": len(page.evaluate(
+            "Reveal.getHorizontalSlides()")), "formulas": 0, "overflowing": 0, "problems": []}
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+        for ix in indices:
+            h, v = ix["h"], ix.get("v") or 0
+            page.evaluate(f"Reveal.slide({h}, {v})")
+            page.wait_for_function(f"Reveal.getIndices().h === {h} && (Reveal.getIndices().v || 0) === {v}")
+            slide = page.evaluate_handle("Reveal.getCurrentSlide()")
+            size = page.evaluate(JS_SLIDE_SIZE, slide)
+            found = page.evaluate(JS_PAGE_PROBLEMS, slide)
+            report["formulas"] += found["formulas"]
+            where = f"slide {h}-{v}"
+            if size["h"] > H or size["w"] > W or size["wide"]:
+                report["overflowing"] += 1
+                report["problems"].append(f"{where} does not fit {W}x{H}: content {size['w']}x{size['h']} px"
+                                          + (f", {size['wide']} element(s) cut at the right" if size["wide"] else ""))
+            report["problems"] += [f"{where}: {p}" for p in found["problems"]]
+            if shots:
+                page.screenshot(path=str(shots / f"{h:02d}-{v:02d}.png"))
+        report["problems"] += [f"page error: {c}" for c in console]
+        report["problems"] += [f"asked for an outside address (blocked): {u}" for u in ctx.external_requests]
+        return report
+    finally:
+        ctx.close()
+
+
+def check_page(browser, path: Path, shot: Path | None = None, timeout: float = READY_MS) -> dict:
+    """Open HTML page `path` offline; returns the formula count and a list of problems."""
+    ctx = _guarded_context(browser, height=900)
+    try:
+        page, console = _open(ctx, path, reveal=False, timeout=timeout)
+        found = page.evaluate(JS_PAGE_PROBLEMS, page.evaluate_handle("document.body"))
+        if shot:
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot))
+        problems = found["problems"] + [f"page error: {c}" for c in console]
+        problems += [f"asked for an outside address (blocked): {u}" for u in ctx.external_requests]
+        return {"page": path.name, "formulas": found["formulas"], "problems": problems}
+    finally:
+        ctx.close()
+
+
+def _record(kind: str, report: dict):
+    """Append a report to build/screenshots/offline_report.json (the counts for the lecturer's note)."""
+    out = SCREENSHOTS / "offline_report.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    data.setdefault(kind, {})[report.get("deck") or report.get("page")] = report
+    out.write_text(json.dumps(data, indent=1))
+
+
+def test_the_builds_exist():
+    assert DECKS, "no slide decks in build/slides/: run `make slides` (make e2e does it first)"
+    assert PAGES, "no HTML pages in build/html/: run `make course` (make e2e does it first)"
+    assert len(DECKS) == len(PAGES) == len(course.course_notebooks()), (DECKS, PAGES)
+
+
+@pytest.mark.parametrize("name", DECKS)
+def test_slide_deck(name, browser):
+    report = check_deck(browser, BUILD / "slides" / name, SCREENSHOTS / "slides" / name.split(".")[0])
+    _record("decks", report)
+    print(f"{name}: {report['slides']} slides ({report['horizontal']} headings), {report['formulas']} formulas "
+          f"typeset, {report['overflowing']} overflowing")
+    assert report["slides"] >= 2
+    assert not report["problems"], "\n".join(report["problems"])
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_html_page(name, browser):
+    report = check_page(browser, BUILD / "html" / name, SCREENSHOTS / "html" / name.replace(".html", ".png"))
+    _record("pages", report)
+    print(f"{name}: {report['formulas']} formulas typeset")
+    assert not report["problems"], "\n".join(report["problems"])
+
+
+# ---- the checks themselves, on small decks with known faults -----------------------------------
+
+def _tiny_build(tmp_path: Path, slide_cells, page_cells=None) -> tuple[Path, Path]:
+    """A deck (cells with their slide metadata as given) and a page, beside a link to build/assets."""
+    assets = BUILD / "assets"
+    if not (assets / "mathjax").is_dir():
+        pytest.fail("build/assets/ is missing: run `make slides` (it fetches reveal.js and MathJax once)")
+    (tmp_path / "assets").symlink_to(assets, target_is_directory=True)
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "html").mkdir()
+    deck = course._render(course._exporter("slides"), nbformat.v4.new_notebook(cells=slide_cells),
+                          str(tmp_path / "slides" / "tiny.slides.html"))
+    page = course._render(course._exporter("html"), nbformat.v4.new_notebook(cells=page_cells or slide_cells),
+                          str(tmp_path / "html" / "tiny.html"))
+    return Path(deck), Path(page)
+
+
+def _md(text, kind="-"):
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["slideshow"] = {"slide_type": kind}
+    return cell
+
+
+def _out(output_type, slide="-", **fields):
+    cell = nbformat.v4.new_code_cell("print('hidden')", outputs=[nbformat.v4.new_output(output_type, **fields)])
+    cell.metadata["slideshow"] = {"slide_type": slide}
+    return cell
+
+
+def test_checker_passes_a_deck_without_faults(tmp_path, browser):
+    deck, page = _tiny_build(tmp_path, [
+        _md("# Title\nThe map is $L^c = \\mathrm{ReLU}(\\sum_k w_k^c A^k)$.", "slide"),
+        _md("## Part two", "slide"), _md("$$w_k^c = \\frac{1}{Z}\\sum_{i,j} A^k_{ij}$$"),
+        _out("stream", name="stdout", text="answer 42\n")])
+    report = check_deck(browser, deck)
+    assert report["slides"] == 2 and report["formulas"] == 2, report
+    assert report["problems"] == [], report
+    assert check_page(browser, page)["problems"] == []
+
+
+def test_checker_finds_a_slide_too_tall_a_tex_error_and_a_warning(tmp_path, browser):
+    deck, _ = _tiny_build(tmp_path, [
+        _md("# Title", "slide"),
+        _out("stream", name="stdout", text="line\n" * 60),                    # 60 x 21 px: taller than 720
+        _md("## Broken maths", "slide"), _md("$\\frac{1}{$ and $x^{2$"),     # TeX errors
+        _md("## A warning", "slide"),
+        _out("stream", name="stderr", text="/tmp/ipykernel_1/1.py:3: UserWarning: map is zero\n")])
+    report = check_deck(browser, deck)
+    problems = "\n".join(report["problems"])
+    assert report["overflowing"] == 1 and "slide 0-0 does not fit" in problems, problems
+    assert "slide 1-0: MathJax error" in problems or "slide 1-0: raw maths" in problems, problems
+    assert "slide 2-0: stderr/error output" in problems and "warning/traceback/path" in problems, problems
+
+
+def test_checker_finds_maths_left_raw_and_an_outside_request(tmp_path, browser):
+    _, page = _tiny_build(tmp_path, [_md("# Title\nA formula: $x^2$.")])
+    text = page.read_text()
+    # the same page as with nbconvert's defaults: MathJax from a CDN (blocked here), so $x^2$ stays raw
+    page.write_text(text.replace("../assets/mathjax/es5/tex-svg.js", "https://cdn.invalid/mathjax/tex-svg.js")
+                    .replace("<script>\nwindow.MathJax", "<script>\nwindow.MathJaxConfig"))
+    with pytest.raises(AssertionError, match="MathJax did not start.*blocked: \\['https://cdn.invalid"):
+        check_page(browser, page, timeout=5_000)
+    # MathJax present but told to skip the paragraph: the raw formula is reported
+    page.write_text(text.replace("<p>A formula", "<p class='mathjax_ignore'>A formula"))
+    problems = check_page(browser, page)["problems"]
+    assert any("raw maths (not typeset): A formula: $x^2$" in p for p in problems), problems
