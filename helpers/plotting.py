@@ -69,9 +69,9 @@ def colorize(tiles, cmap: str = "viridis", blank=None) -> np.ndarray:
     Returns:
         (N, h, w, 3) float32 RGB in [0, 1].
     """
-    from matplotlib import colormaps
+    from .inputs import check_cmap
 
-    rgb = colormaps[cmap](np.clip(np.asarray(tiles, np.float64), 0, 1))[..., :3].astype(np.float32)
+    rgb = check_cmap(cmap)(np.clip(np.asarray(tiles, np.float64), 0, 1))[..., :3].astype(np.float32)
     if blank is not None:
         rgb[np.asarray(blank, bool)] = BLANK
     return rgb
@@ -92,8 +92,11 @@ def mosaic(tiles, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0
     tiles = np.asarray(tiles)
     if tiles.ndim not in (3, 4) or len(tiles) == 0:
         raise ValueError(f"tiles must be a non-empty (N, h, w) or (N, h, w, 3) array, got shape {tiles.shape}")
+    from .inputs import check_int
+
     n, h, w = tiles.shape[:3]
-    ncols = int(ncols or math.ceil(math.sqrt(n)))
+    pad = check_int(pad, "pad", 0)
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else check_int(ncols, "ncols", 1)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
     shape = (nrows * (h + pad) - pad, ncols * (w + pad) - pad) + tiles.shape[3:]
@@ -118,9 +121,18 @@ def channel_mosaic(activation, channels=None, ncols: int = 16, cmap: str = "viri
         NaN); ``constant`` (len(channels),) bool, the tiles drawn blank.
     Used by: channel_grid, activation_grids, the activation widget.
     """
+    from .inputs import check_cmap
+
+    check_cmap(cmap)
     scaled, constant = normalize_channels(activation)
     if channels is not None:
-        idx = np.asarray(list(channels), dtype=int)
+        idx = np.asarray(list(channels))
+        if idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"channels must be a non-empty list of channel indices, got {list(channels)!r}")
+        bad = idx[(idx < 0) | (idx >= len(scaled))]
+        if bad.size:
+            raise ValueError(f"channels: index {int(bad[0])} is out of range; this feature map has "
+                             f"{len(scaled)} channels (0..{len(scaled) - 1})")
         scaled, constant = scaled[idx], constant[idx]
     rgb = colorize(scaled, cmap, blank=constant)
     return mosaic(rgb, ncols=min(ncols, len(rgb)), pad=pad, pad_value=1.0), constant
@@ -248,6 +260,8 @@ def image_grid(images, titles=None, ncols: int = 8, tile_inches: float = 1.4, su
     if imgs.ndim != 4 or imgs.shape[-1] != 3:
         raise ValueError(f"images must be (N, H, W, 3), got shape {imgs.shape}")
     n = len(imgs)
+    if n == 0:
+        raise ValueError("images is empty: give at least one image to draw")
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images")
     cols = max(1, min(ncols, n))
@@ -304,6 +318,9 @@ def png_bytes(image, scale: int = 1) -> bytes:
 
     from PIL import Image
 
+    from .inputs import check_int
+
+    scale = check_int(scale, "scale", 1)
     img = Image.fromarray(to_uint8(image))
     scale = max(1, int(scale))
     if scale > 1:
