@@ -1033,8 +1033,6 @@ def overlay(image, heatmap, alpha: float = 0.4, cmap: str = "jet", ramp: bool = 
         a = alpha, or a = alpha * heatmap (per pixel) with ``ramp``.
     Used by: notebook 04, the explorer widget.
     """
-    import matplotlib
-
     img = np.asarray(image, dtype=np.float32)
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)
@@ -1042,14 +1040,13 @@ def overlay(image, heatmap, alpha: float = 0.4, cmap: str = "jet", ramp: bool = 
         raise ValueError(f"image must be (H, W, 3), got shape {img.shape}.")
     if img.shape[-1] == 1:
         img = np.repeat(img, 3, axis=-1)
-    if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
+    from .inputs import check_cmap, check_images, check_number
+
+    img = check_images(img, name="image")[0][0]          # 0..255, finite (a 0..1 image gets the hint)
+    alpha = check_number(alpha, "alpha", 0.0, 1.0)
     hm = _check_heatmap(heatmap)
     hm = np.clip(resize_heatmap(hm, img.shape[:2]), 0.0, 1.0)
-    try:
-        colormap = matplotlib.colormaps[cmap]
-    except KeyError:
-        raise ValueError(f"unknown matplotlib colormap {cmap!r} (try 'jet', 'viridis', 'inferno').") from None
+    colormap = check_cmap(cmap)
     colour = colormap(hm)[..., :3] * 255.0
     a = float(alpha) * hm[..., None] if ramp else float(alpha)
     out = (1.0 - a) * img + a * colour

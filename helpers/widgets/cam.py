@@ -42,7 +42,9 @@ def _draw_box(img, box, scale):
         return img
     pil = Image.fromarray(img)
     x0, y0, x1, y1 = (v * scale for v in box)
-    ImageDraw.Draw(pil).rectangle([x0, y0, x1 - 1, y1 - 1], outline=(255, 255, 255), width=2)
+    draw = ImageDraw.Draw(pil)
+    draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=(0, 0, 0), width=4)          # a black outline ...
+    draw.rectangle([x0 + 1, y0 + 1, x1 - 2, y1 - 2], outline=(255, 255, 255), width=2)   # ... shows on light and dark
     return np.asarray(pil)
 
 
@@ -54,7 +56,7 @@ def cam_explorer(
     layers=None,
     methods=("gradcam", "gradcam++", "counterfactual", "cam", "scorecam"),
     top_k: int = 5,
-    alpha: float = 0.4,
+    alpha: float = 0.75,
     display_size: int = 256,
 ):
     """An ipywidgets explorer: image, class (its top-k list), layer, method, overlay alpha.
@@ -69,7 +71,7 @@ def cam_explorer(
         layers: feature layer names offered (default: all 4-D layers).
         methods: methods offered (see ``helpers.cam.METHODS``).
         top_k: how many of the image's best classes the class list offers.
-        alpha: initial overlay opacity.
+        alpha: initial opacity of the hottest pixels (each pixel is coloured with opacity alpha x heat, inferno colour map, so cold regions show the image as it is).
         display_size: approximate side in pixels of each displayed picture.
     Returns:
         ipywidgets.VBox with attributes ``controls`` (dict name -> widget:
@@ -162,7 +164,7 @@ def cam_explorer(
             view.value = _png(np.concatenate([left, np.full_like(left, 255)], axis=1))
             info.value = f"<b>{name}</b> · {method} at <code>{layer}</code>: <i>{exc}</i>"
             return
-        right = _upscale(cam.overlay(img, hm, alpha=alpha_sl.value), scale)
+        right = _upscale(cam.overlay(img, hm, alpha=alpha_sl.value, cmap="inferno", ramp=True), scale)
         box = cam.heatmap_box(hm, size=img.shape[:2])
         right = _draw_box(right, box, scale)
         gap = np.full((left.shape[0], 4, 3), 255, np.uint8)
