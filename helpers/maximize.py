@@ -402,8 +402,15 @@ def _warp_matrix(seed, i, scale, rotate, height, width):
     import tensorflow as tf
 
     u = tf.random.stateless_uniform([2], seed=tf.stack([-1 - seed, i]), minval=-1.0, maxval=1.0)
-    zoom = 1.0 + scale * u[0]
-    angle = rotate * u[1] * (math.pi / 180.0)
+    return _warp_from(1.0 + scale * u[0], rotate * u[1], height, width)
+
+
+def _warp_from(zoom, degrees, height, width):
+    """The (1, 8) ImageProjectiveTransform of a zoom by ``zoom`` and a rotation by ``degrees`` about the centre."""
+    import tensorflow as tf
+
+    angle = tf.cast(degrees, tf.float32) * (math.pi / 180.0)
+    zoom = tf.cast(zoom, tf.float32)
     c, s = tf.cos(angle) / zoom, tf.sin(angle) / zoom
     cx, cy = (tf.cast(width, tf.float32) - 1.0) / 2.0, (tf.cast(height, tf.float32) - 1.0) / 2.0
     return tf.reshape(tf.stack([c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy, 0.0, 0.0]), [1, 8])
