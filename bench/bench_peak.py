@@ -1,0 +1,196 @@
+"""Benchmark: the ascent engine's speed against this machine's measured float32 peak.
+
+Run: ``python bench/bench_peak.py`` (or ``make bench``). Offline; VGG16 with
+random weights (``weights=None``: same layers and cost as the ImageNet
+model) and the bundled EfficientNet-Lite0.
+
+In one process, interleaved (so that a shared, busy machine slows all
+measurements alike):
+
+* **peaks**: a 4096 x 4096 float32 matmul and a 3x3 convolution 128 -> 256
+  channels (batch 16, 64 x 64) through TensorFlow, in GFLOP/s (2 FLOPs per
+  multiply-add), and the memory bandwidth of a large elementwise op
+  (a sum over 256 MB: read bandwidth, GB/s);
+* **ascent steps**: the engine's compiled loop (no regulariser) for a batch
+  of filters of VGG16 at 128 px (``block1_conv1`` ... ``block5_conv1``) and
+  for the three lecture classes of EfficientNet-Lite0 at 224 px.
+
+FLOPs of an ascent step are counted from the layers' shapes: forward plus
+the gradient with respect to the layer's input, 2 x 2 FLOPs per
+multiply-add, no weight gradients; the target convolution counts only its
+selected channel (the engine computes only that one). Each step is reported
+as achieved GFLOP/s and as a fraction of the convolution peak. For
+EfficientNet-Lite0 the step's arithmetic intensity (FLOPs per byte of
+activations moved, a lower bound on the traffic: every activation written
+and read once forward and once backward) is compared with the machine's
+balance (conv peak / bandwidth): below it, memory bounds the step.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+import helpers  # noqa: E402,F401  (quiet TensorFlow)
+from helpers import maximize  # noqa: E402
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+# ------------------------------------------------------------- counting ----
+
+def _shape(t):
+    return [int(v) for v in t.shape[1:]]
+
+
+def layer_macs(layer) -> tuple[int, str]:
+    """Multiply-adds of one image through ``layer`` (from its output shape), and its kind."""
+    out = _shape(layer.output)
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        kh, kw = layer.kernel_size
+        return int(np.prod(out)) * kh * kw, "depthwise"
+    if isinstance(layer, keras.layers.Conv2D):
+        kh, kw = layer.kernel_size
+        cin = int(layer.input.shape[-1])
+        return int(np.prod(out)) * kh * kw * cin // layer.groups, "conv"
+    if isinstance(layer, keras.layers.Dense):
+        return int(layer.input.shape[-1]) * int(layer.units), "dense"
+    return 0, "other"
+
+
+def step_flops(model, last: str, single_channel: bool) -> dict:
+    """FLOPs of one ascent step for one image: forward + input gradient of every layer up to ``last``.
+
+    Returns dict with ``flops`` and the share of multiply-adds per kind
+    (conv, depthwise, dense) and ``activations``: the number of floats
+    the layers up to ``last`` output (for the memory estimate).
+    """
+    macs, kinds, acts = 0, {}, 0
+    for layer in model.layers:
+        m, kind = layer_macs(layer)
+        if layer.name == last and single_channel:
+            m //= int(layer.output.shape[-1])
+        macs += m
+        kinds[kind] = kinds.get(kind, 0) + m
+        if not isinstance(layer, keras.layers.InputLayer):
+            acts += int(np.prod(_shape(layer.output)))
+        if layer.name == last:
+            break
+    return {"flops": 4 * macs, "kinds": {k: v / max(macs, 1) for k, v in kinds.items() if v},
+            "activations": acts}
+
+
+# -------------------------------------------------------------- timing ----
+
+def best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), float(np.median(times))
+
+
+def peak_functions():
+    a = tf.random.normal([4096, 4096])
+    b = tf.random.normal([4096, 4096])
+    x = tf.random.normal([16, 64, 64, 128])
+    k = tf.random.normal([3, 3, 128, 256]) * 0.05
+    big = tf.random.normal([64 * 1024 * 1024])   # 256 MB: far beyond the caches
+    matmul = tf.function(lambda: tf.matmul(a, b), autograph=False)
+    conv = tf.function(lambda: tf.nn.conv2d(x, k, 1, "SAME"), autograph=False)
+    stream = tf.function(lambda: tf.reduce_sum(big), autograph=False)  # reads every byte once, writes nothing
+    return {
+        "matmul 4096": (lambda: matmul().numpy()[0, 0], 2 * 4096 ** 3, "flop"),
+        "conv 3x3 128->256": (lambda: conv().numpy()[0, 0, 0, 0], 2 * 16 * 64 * 64 * 256 * 9 * 128, "flop"),
+        "memory read (sum of 256 MB)": (lambda: stream().numpy(), 4 * big.shape[0], "byte"),
+    }
+
+
+def ascent_function(model, layer, objective, preprocess, batch, size, steps, targets):
+    """The engine's compiled loop (no regulariser) for ``steps`` steps on one batch; returns a callable."""
+    engine = maximize.get_engine(model, layer, objective, preprocess, size=(size, size))
+    loop = engine.loop_function()
+    x = tf.constant(maximize.initial_images(targets, (size, size)))
+    t = tf.constant(np.asarray(targets), tf.int32)
+    args = [tf.constant(0), tf.constant(steps), tf.constant(0), tf.constant(0), tf.zeros([maximize._MIN_KERNEL]),
+            tf.constant(1), tf.constant(4.0)] + [tf.constant(0.0)] * 6
+    run = lambda: loop(x, t, *args)[0].numpy()  # noqa: E731
+    run()  # trace
+    return run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128, help="VGG16 image size")
+    parser.add_argument("--batch", type=int, default=16, help="VGG16 filters per batch")
+    parser.add_argument("--steps", type=int, default=4, help="steps per timed call")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--layers", default="block1_conv1,block2_conv1,block3_conv1,block4_conv1,block5_conv1")
+    args = parser.parse_args(argv)
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs; steps: forward + input gradient, "
+          "4 FLOPs per multiply-add")
+    from helpers.models import _vgg16_preprocess, load_model
+
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(args.size, args.size, 3))
+    card = load_model("efficientnet_lite0", verbose=False)
+    from helpers.models import logits_model
+
+    effnet_logits = logits_model(card.model)
+    jobs = {}
+    for layer in args.layers.split(","):
+        fl = step_flops(vgg, layer, single_channel=True)
+        targets = list(range(args.batch))
+        fn = ascent_function(vgg, layer, "channel", _vgg16_preprocess, args.batch, args.size, args.steps, targets)
+        jobs[f"VGG16 {layer} ({args.batch} x {args.size} px)"] = (fn, fl, args.batch)
+    eff = step_flops(effnet_logits, effnet_logits.layers[-1].name, single_channel=False)
+    classes = list(card.demo_classes)
+    fn = ascent_function(card.model, None, "logit", card.preprocess, len(classes), 224, args.steps, classes)
+    jobs[f"EfficientNet-Lite0 logits ({len(classes)} x 224 px)"] = (fn, eff, len(classes))
+    peaks = peak_functions()
+    for fn, _, _ in peaks.values():
+        fn()  # warm-up
+    rounds = {k: [] for k in list(peaks) + list(jobs)}
+    for r in range(args.repeats):  # interleaved: a busy phase of the machine hits every measurement
+        for k, (fn, _, _) in peaks.items():
+            rounds[k].append(best_of(fn, 1)[0])
+        for k, (fn, _, _) in jobs.items():
+            rounds[k].append(best_of(fn, 1)[0])
+    rate = {}
+    print("\nmeasured peaks (fastest of %d; median in brackets)" % args.repeats)
+    for k, (_, amount, unit) in peaks.items():
+        best, med = min(rounds[k]), float(np.median(rounds[k]))
+        rate[k] = amount / best / 1e9
+        print(f"  {k:28s} {rate[k]:7.1f} G{unit}/s  ({amount / med / 1e9:.1f})")
+    conv_peak, bandwidth = rate["conv 3x3 128->256"], rate["memory read (sum of 256 MB)"]
+    print(f"  machine balance: {conv_peak / bandwidth:.1f} FLOPs per byte (conv peak / bandwidth)")
+    print(f"\n{'ascent step':46s} {'GFLOP/step':>10s} {'s/step':>8s} {'GFLOP/s':>8s} {'of conv peak':>12s} "
+          f"{'of matmul':>9s}")
+    for k, (_, fl, batch) in jobs.items():
+        per_step = min(rounds[k]) / args.steps
+        med = float(np.median(rounds[k])) / args.steps
+        gflop = fl["flops"] * batch / 1e9
+        achieved = gflop / per_step
+        print(f"{k:46s} {gflop:10.2f} {per_step:8.3f} {achieved:8.1f} {achieved / conv_peak:12.2f} "
+              f"{achieved / rate['matmul 4096']:9.2f}   (median {gflop / med:.1f} GFLOP/s)")
+    k = next(k for k in jobs if k.startswith("EfficientNet"))
+    fl, batch = jobs[k][1], jobs[k][2]
+    traffic = 4 * 4 * fl["activations"] * batch  # bytes: written + read, forward + backward, float32
+    intensity = fl["flops"] * batch / traffic
+    per_step = min(rounds[k]) / args.steps
+    print(f"\nEfficientNet-Lite0: {fl['flops'] / 4 / 1e6:.0f} M multiply-adds per image "
+          + ", ".join(f"{kind} {share:.1%}" for kind, share in fl["kinds"].items())
+          + f"; activations {fl['activations'] / 1e6:.1f} M floats per image")
+    print(f"  arithmetic intensity <= {intensity:.1f} FLOPs per byte (machine balance {conv_peak / bandwidth:.1f}); "
+          f"memory-bound time >= {traffic / (bandwidth * 1e9):.3f} s per step at the measured bandwidth, "
+          f"measured {per_step:.3f} s ({traffic / per_step / 1e9:.1f} GB/s of activations moved)")
+
+
+if __name__ == "__main__":
+    main()
