@@ -45,6 +45,8 @@ __all__ = [
     "PARAMETERIZATION_RUNS",
     "compare_parameterizations",
     "rows_figure",
+    "picture_report",
+    "report_figure",
     "find_class",
     "seconds_per_step",
 ]
@@ -288,6 +290,46 @@ def compare_parameterizations(model, classes, steps: int = 128, size=None, seed:
         out[label] = maximize.maximize_classes(model, classes, steps=steps, size=size, seed=seed,
                                                preprocess=preprocess, progress=False, batch_size=None, **kw)
     return out
+
+
+def picture_report(card, results: dict, classes) -> dict:
+    """What the network and the spectrum say about each run's pictures, measured on the saved uint8 images.
+
+    Args:
+        card: model card (``card.predict`` on 0..255 images).
+        results: dict label -> AscentResult (e.g. from :func:`compare_parameterizations`).
+        classes: the intended class of each picture (same order as the results' images).
+    Returns:
+        dict label -> dict with ``images`` (C, H, W, 3) uint8 (:func:`helpers.maximize.viewable`),
+        ``p`` (C,) the probability of the intended class, ``top`` (C,) the
+        predicted class ids, ``hf`` (C,) :func:`radial_highpass_share`.
+    Used by: notebook 03 and bench/bench_fourier.py.
+    """
+    classes = np.asarray(list(classes), int)
+    out = {}
+    for label, res in results.items():
+        shown = maximize.viewable(res)
+        probs = card.predict(shown.astype(np.float32))
+        out[label] = {"images": shown, "p": probs[np.arange(len(classes)), classes],
+                      "top": probs.argmax(axis=1), "hf": radial_highpass_share(shown)}
+    return out
+
+
+def report_figure(report: dict, titles, tile_inches: float = 2.6):
+    """:func:`rows_figure` of a :func:`picture_report`: one row per run, its p and HF share under its label.
+
+    Args:
+        report: from :func:`picture_report`.
+        titles: one title per picture (e.g. class names).
+        tile_inches: size of one picture.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 03.
+    """
+    notes = {k: "p " + ", ".join(f"{v:.2f}" for v in r["p"]) + "\nHF " + ", ".join(f"{v:.2f}" for v in r["hf"])
+             for k, r in report.items()}
+    return rows_figure({k: r["images"] for k, r in report.items()}, titles, notes=notes, tile_inches=tile_inches,
+                       fontsize=9)
 
 
 def rows_figure(rows: dict, titles, notes=None, tile_inches: float = 1.8, fontsize: int = 8):

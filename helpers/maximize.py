@@ -49,8 +49,28 @@ mid-grey 127.5 plays the role of the paper's zero (the mean image):
 * ``tv``: total-variation descent; its RMS-normalised gradient is subtracted
   with weight ``tv`` (0.5 = half as strong as the ascent).
 
+Transformation robustness (Olah et al. 2017; all drawn from ``(seed, step)``,
+one draw per step shared by the batch, inside the compiled loop):
+
+* ``pad``: a grey border of ``pad`` pixels (the network sees a larger image);
+* ``jitter`` (above), ``scale`` (random zoom in ``1 +- scale``) and
+  ``rotate`` (random rotation in ``+-rotate`` degrees, bilinear, grey fill).
+
 Named presets are in :data:`PRESETS` (the paper's Table 1 rows are
-``"yosinski1"`` ... ``"yosinski4"``).
+``"yosinski1"`` ... ``"yosinski4"``; ``"robust"`` the transformations alone).
+
+Parameterisations (``parameterization=``):
+
+* ``"pixel"`` (default, the course's original): the pixels are the
+  variables, steps are the gradient normalised to RMS ``lr`` (4 grey levels);
+* ``"fourier"`` (Olah et al. 2017, "Feature Visualization", Distill; Lucid's
+  defaults): the variables are a spectrum per colour channel, scaled by
+  1/frequency (:func:`fourier_scale`), inverse-FFT'd, mixed from decorrelated
+  colours to RGB (:func:`color_matrix`) and squashed into 0..255 by a
+  sigmoid (:func:`fourier_images`); Adam steps (lr 0.05); only the
+  transformations apply (default preset ``"robust"``). The pixel gradient is
+  dominated by high frequencies; the 1/f scaling whitens it, so steps build
+  coarse structure instead of pixel noise.
 
 Used by notebooks 02 (filters) and 03 (DeepVis) and their widgets.
 """
@@ -466,27 +486,42 @@ def color_matrix() -> np.ndarray:
     return (m / np.linalg.norm(m, axis=0).max()).astype(np.float32)
 
 
-def fourier_scale(size, decay_power: float = 1.0) -> np.ndarray:
-    """Amplitude of each rfft2 frequency of the Fourier parameterisation: 1 / frequency.
+#: Default exponent of the Fourier scaling 1 / f**decay_power. Lucid uses 1;
+#: on EfficientNet-Lite0 (224 px, 256 Adam steps, the lecture's classes) 1
+#: left 0.25 of the pictures' energy above a quarter of Nyquist, about 1.9x
+#: the blurred ``yosinski3`` preset, 1.25 left 0.08-0.11 with the same
+#: probabilities (bench/bench_fourier.py).
+FOURIER_DECAY = 1.25
 
-    ``scale[ky, kx] = sqrt(H W) / max(f, 1 / max(H, W)) ** decay_power``
-    with ``f = sqrt(fy^2 + fx^2)`` in cycles per pixel (numpy's
-    ``fftfreq(H)`` and ``rfftfreq(W)``). Equal-sized parameters then make a
-    spectrum falling as 1/f, like natural images, and an equal-sized
-    gradient step changes low frequencies more than high ones.
+
+def fourier_scale(size, decay_power: float = FOURIER_DECAY) -> np.ndarray:
+    """Amplitude of each rfft2 frequency of the Fourier parameterisation: 1 / frequency**decay_power.
+
+    ``s[ky, kx] = sqrt(H W) / max(f, 1 / max(H, W)) ** decay_power`` with
+    ``f = sqrt(fy^2 + fx^2)`` in cycles per pixel (numpy's ``fftfreq(H)`` and
+    ``rfftfreq(W)``), then multiplied by one constant so that its RMS over
+    the frequencies equals that of the ``decay_power=1`` scale (Lucid's,
+    which it is exactly for 1): a steeper fall-off moves weight from high
+    to low frequencies without making the image brighter or darker overall.
+    Equal-sized parameters then make a spectrum falling as 1/f (like natural
+    photos), and an equal-sized step changes low frequencies more than high ones.
 
     Args:
         size: (H, W).
-        decay_power: exponent of the 1/f scaling (Lucid: 1).
+        decay_power: exponent of the fall-off (Lucid: 1; default :data:`FOURIER_DECAY`).
     Returns:
         (H, W // 2 + 1) float32.
     """
     h, w = size
-    f = np.sqrt(np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w)[None, :] ** 2)
-    return (np.sqrt(h * w) / np.maximum(f, 1.0 / max(h, w)) ** decay_power).astype(np.float32)
+    if not (isinstance(decay_power, (int, float, np.integer, np.floating)) and 0 <= float(decay_power) <= 4):
+        raise ValueError(f"decay_power must be a number between 0 and 4 (Lucid: 1), got {decay_power!r}")
+    f = np.maximum(np.sqrt(np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w)[None, :] ** 2), 1.0 / max(h, w))
+    lucid = np.sqrt(h * w) / f
+    scale = np.sqrt(h * w) / f ** float(decay_power)
+    return (scale * np.sqrt(np.mean(lucid ** 2) / np.mean(scale ** 2))).astype(np.float64).astype(np.float32)
 
 
-def _spectrum_to_linear(p, size):
+def _spectrum_to_linear(p, size, decay_power=FOURIER_DECAY):
     """Parameters p (B, 3, H, W//2+1, 2) (real, imaginary) -> images (B, H, W, 3) before colour and sigmoid.
 
     ``irfft2(scale * (p_re + i p_im)) / 4`` per channel (the 1/4 as Lucid).
@@ -494,22 +529,23 @@ def _spectrum_to_linear(p, size):
     import tensorflow as tf
 
     h, w = size
-    spec = tf.complex(p[..., 0], p[..., 1]) * tf.cast(tf.constant(fourier_scale((h, w))), tf.complex64)
+    scale = fourier_scale((h, w), decay_power)
+    spec = tf.complex(p[..., 0], p[..., 1]) * tf.cast(tf.constant(scale), tf.complex64)
     img = tf.signal.irfft2d(spec, fft_length=[h, w])                   # (B, 3, H, W)
     return tf.transpose(img, [0, 2, 3, 1]) / 4.0
 
 
-def _fourier_to_image(p, size, decorrelate: bool = True):
+def _fourier_to_image(p, size, decorrelate: bool = True, decay_power=FOURIER_DECAY):
     """Parameters (B, 3, H, W//2+1, 2) -> images (B, H, W, 3) in 0..255 (colour matrix, sigmoid)."""
     import tensorflow as tf
 
-    t = _spectrum_to_linear(p, size)
+    t = _spectrum_to_linear(p, size, decay_power)
     if decorrelate:
         t = tf.einsum("bhwd,cd->bhwc", t, tf.constant(color_matrix()))
     return 255.0 * tf.sigmoid(t)
 
 
-def fourier_images(spectra, size=None, decorrelate: bool = True) -> np.ndarray:
+def fourier_images(spectra, size=None, decorrelate: bool = True, decay_power: float = FOURIER_DECAY) -> np.ndarray:
     """The images that Fourier parameters stand for (what ``parameterization="fourier"`` optimises).
 
     Per colour channel the parameters are a spectrum, scaled by
@@ -522,6 +558,7 @@ def fourier_images(spectra, size=None, decorrelate: bool = True) -> np.ndarray:
         size: (H, W); default ``(H, 2 * (W//2 + 1) - 2)`` (even width).
         decorrelate: mix the channels with the colour matrix (False: each
             channel is one RGB channel).
+        decay_power: exponent of the 1/f scaling (:func:`fourier_scale`).
     Returns:
         (B, H, W, 3) float32 in 0..255.
     Used by: tests and :meth:`AscentEngine.run`.
@@ -532,7 +569,7 @@ def fourier_images(spectra, size=None, decorrelate: bool = True) -> np.ndarray:
     size = (p.shape[2], 2 * p.shape[3] - 2) if size is None else tuple(size)
     if p.shape[3] != size[1] // 2 + 1 or p.shape[2] != size[0]:
         raise ValueError(f"spectra of shape {p.shape} do not fit images of size {size}")
-    return _fourier_to_image(p, size, decorrelate).numpy()
+    return _fourier_to_image(p, size, decorrelate, decay_power).numpy()
 
 
 def initial_spectra(targets, size, seed: int = 0, sd: float = 0.01) -> np.ndarray:
@@ -699,7 +736,7 @@ class AscentEngine:
 
         return tf.function(loop, autograph=False)  # explicit while_loop and cond: nothing to convert
 
-    def fourier_loop_function(self, flags, size):
+    def fourier_loop_function(self, flags, size, decay_power=FOURIER_DECAY):
         """The compiled loop of ``parameterization="fourier"`` for a set of active transformations.
 
         ``loop(p, m, v, targets, start, count, seed, jitter, scale, rotate, lr)
@@ -710,12 +747,13 @@ class AscentEngine:
         one Adam step (global step number ``i + 1``) uphill on the objective.
         """
         flags = _norm_flags(flags)
-        key = ("fourier", flags, tuple(int(v) for v in size))
+        fourier_scale(size, decay_power)  # checks decay_power
+        key = ("fourier", flags, tuple(int(v) for v in size), float(decay_power))
         if key not in self._loops:
-            self._loops[key] = self._build_fourier_loop(flags, key[2])
+            self._loops[key] = self._build_fourier_loop(flags, key[2], key[3])
         return self._loops[key]
 
-    def _build_fourier_loop(self, flags, size):
+    def _build_fourier_loop(self, flags, size, decay_power):
         import tensorflow as tf
 
         jitter_on, warp_on, pad = flags[0], flags[6] or flags[7], flags[8]
@@ -737,7 +775,7 @@ class AscentEngine:
                 warp = _warp_matrix(seed, i, scale, rotate, h + 2 * pad, w + 2 * pad) if warp_on else None
                 with tf.GradientTape() as tape:
                     tape.watch(p)
-                    seen = _transform_graph(_fourier_to_image(p, size), flags, shift, warp)
+                    seen = _transform_graph(_fourier_to_image(p, size, decay_power=decay_power), flags, shift, warp)
                     score = objective(forward(seen), targets)
                     total = tf.reduce_sum(score)
                 g = tape.gradient(total, p)
@@ -756,12 +794,13 @@ class AscentEngine:
 
         return tf.function(loop, autograph=False)
 
-    def _image_function(self, size):
-        key = ("image", tuple(size))
+    def _image_function(self, size, decay_power):
+        key = ("image", tuple(size), float(decay_power))
         if key not in self._loops:
             import tensorflow as tf
 
-            self._loops[key] = tf.function(lambda p: _fourier_to_image(p, key[1]), autograph=False)
+            self._loops[key] = tf.function(lambda p: _fourier_to_image(p, key[1], decay_power=key[2]),
+                                           autograph=False)
         return self._loops[key]
 
     def _score(self, x, targets):
@@ -774,7 +813,7 @@ class AscentEngine:
     def run(self, init, targets, steps: int = 30, lr: float = 4.0, regs: Regularizers | None = None,
             seed: int = 0, progress: bool = True, callback=None, callback_every: int = 10,
             desc: str = "gradient ascent", bar=None, parameterization: str = "pixel",
-            size=None) -> AscentResult:
+            size=None, decay_power: float = FOURIER_DECAY) -> AscentResult:
         """Gradient ascent from ``init`` (B, H, W, 3) 0..255, image i maximising target ``targets[i]``.
 
         The steps run inside the compiled loop in blocks of about a quarter
@@ -799,6 +838,7 @@ class AscentEngine:
                 :func:`initial_spectra`; Adam steps of size ``lr``; only the
                 transformations jitter, scale, rotate and pad apply).
             size: (H, W) of the images (needed for ``"fourier"`` with an odd width).
+            decay_power: ``"fourier"`` only: exponent of the 1/f scaling (:func:`fourier_scale`).
         Returns:
             AscentResult (``images`` are always the (B, H, W, 3) images).
         """
@@ -821,8 +861,8 @@ class AscentEngine:
             p = tf.convert_to_tensor(np.asarray(init, np.float32))
             if size is None:
                 size = (int(p.shape[2]), 2 * int(p.shape[3]) - 2)
-            loop = self.fourier_loop_function(regs.flags, size)
-            to_image = self._image_function(size)
+            loop = self.fourier_loop_function(regs.flags, size, decay_power)
+            to_image = self._image_function(size, decay_power)
             state = [p, tf.zeros_like(p), tf.zeros_like(p)]
             fixed = [seed_t, tf.constant(int(regs.jitter), tf.int32), *moves, tf.constant(float(lr), tf.float32)]
             shape = tuple(p.shape)
@@ -1125,7 +1165,7 @@ def _check_targets(values, count, what: str, where: str) -> np.ndarray:
 def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
                      preprocess=None, lr=None, preset="auto", progress: bool = True,
                      callback=None, callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
-                     **regs) -> AscentResult:
+                     decay_power: float = FOURIER_DECAY, **regs) -> AscentResult:
     """Gradient ascent for several filters of one layer, as one batch (see module doc).
 
     Same arguments as :func:`visualize_filters`; returns the raw
@@ -1144,7 +1184,8 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     init = _start(filters, (h, w), seed, parameterization)
     result = _run_batched(engine, init, filters, batch_size, steps, progress, callback,
                           f"{layer}: {len(filters)} filter{'s' if len(filters) != 1 else ''}", lr=lr, regs=reg, seed=seed,
-                          callback_every=callback_every, parameterization=parameterization, size=(h, w))
+                          callback_every=callback_every, parameterization=parameterization, size=(h, w),
+                          decay_power=decay_power)
     if result.dead.any():
         warnings.warn(
             f"filters {result.targets[result.dead].tolist()} of layer {layer!r} never fired on the start "
@@ -1157,7 +1198,7 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
 def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
                       preprocess=None, lr=None, preset="auto", progress: bool = True,
                       callback=None, callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
-                      **regs) -> np.ndarray:
+                      decay_power: float = FOURIER_DECAY, **regs) -> np.ndarray:
     """The input pattern each filter of ``layer`` responds to most, by gradient ascent.
 
     All filters are optimised together as one batch in one compiled step
@@ -1192,6 +1233,8 @@ def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, se
             are the variables) or ``"fourier"`` (Olah et al. 2017: a 1/f
             scaled spectrum in decorrelated colours through a sigmoid,
             Adam steps; see :func:`fourier_images`).
+        decay_power: ``"fourier"`` only: the spectrum's scaling 1/f**decay_power
+            (:func:`fourier_scale`; Lucid: 1, default :data:`FOURIER_DECAY`).
         **regs: individual regulariser strengths (see :class:`Regularizers`).
     Returns:
         (F, H, W, 3) uint8 images (see :func:`viewable`); a filter
@@ -1201,7 +1244,7 @@ def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, se
     result = maximize_filters(model, layer, filters, steps=steps, size=size, seed=seed,
                               preprocess=preprocess, lr=lr, preset=preset, progress=progress,
                               callback=callback, callback_every=callback_every, batch_size=batch_size,
-                              parameterization=parameterization, **regs)
+                              parameterization=parameterization, decay_power=decay_power, **regs)
     return viewable(result)
 
 
@@ -1210,7 +1253,7 @@ def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, se
 def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
                      lr=None, preset="auto", progress: bool = True, callback=None,
                      callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
-                     **regs) -> AscentResult:
+                     decay_power: float = FOURIER_DECAY, **regs) -> AscentResult:
     """Gradient ascent on class scores before the softmax, all classes as one batch.
 
     Same arguments as :func:`visualize_classes`; returns the raw :class:`AscentResult`.
@@ -1226,7 +1269,8 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
     init = _start(classes, (h, w), seed, parameterization)
     result = _run_batched(engine, init, classes, batch_size, steps, progress, callback,
                           f"{len(classes)} class{'es' if len(classes) != 1 else ''}", lr=lr, regs=reg,
-                          seed=seed, callback_every=callback_every, parameterization=parameterization, size=(h, w))
+                          seed=seed, callback_every=callback_every, parameterization=parameterization, size=(h, w),
+                          decay_power=decay_power)
     if result.dead.any():
         warnings.warn(
             f"classes {result.targets[result.dead].tolist()} had a zero gradient at every step: drawn as plain grey.",
@@ -1238,7 +1282,7 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
 def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
                       lr=None, preset="auto", progress: bool = True, callback=None,
                       callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
-                      **regs) -> np.ndarray:
+                      decay_power: float = FOURIER_DECAY, **regs) -> np.ndarray:
     """The synthetic input that most excites each class score (DeepVis), by gradient ascent.
 
     The objective is the class score *before* the softmax
@@ -1267,7 +1311,7 @@ def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0
     result = maximize_classes(model, classes, steps=steps, size=size, seed=seed, preprocess=preprocess,
                               lr=lr, preset=preset, progress=progress, callback=callback,
                               callback_every=callback_every, batch_size=batch_size,
-                              parameterization=parameterization, **regs)
+                              parameterization=parameterization, decay_power=decay_power, **regs)
     return viewable(result)
 
 

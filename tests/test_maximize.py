@@ -514,7 +514,7 @@ def test_one_fourier_coefficient_gives_the_expected_cosine(ky, kx):
     p = np.zeros((1, 3, h, w // 2 + 1, 2), np.float32)
     a, b = 0.3, -0.2
     p[0, 1, ky, kx] = (a, b)                                 # channel 1 only
-    got = maximize._spectrum_to_linear(tf.constant(p), (h, w)).numpy()[0]
+    got = maximize._spectrum_to_linear(tf.constant(p), (h, w), decay_power=1.0).numpy()[0]  # Lucid's 1/f
     yy, xx = np.mgrid[0:h, 0:w]
     theta = 2 * np.pi * (ky * yy / h + kx * xx / w)
     f = np.hypot(ky / h if ky <= h // 2 else (ky - h) / h, kx / w)
@@ -526,6 +526,20 @@ def test_one_fourier_coefficient_gives_the_expected_cosine(ky, kx):
         expected = amp * a * np.cos(theta) / (h * w) / 4.0  # a self-conjugate bin keeps only its real part
     np.testing.assert_allclose(got[..., 1], expected, atol=1e-6)
     np.testing.assert_allclose(got[..., [0, 2]], 0.0, atol=1e-7)
+
+
+def test_steeper_fourier_scale_is_a_power_of_frequency_with_lucids_rms():
+    h, w = 10, 14
+    lucid, steep = maximize.fourier_scale((h, w), 1.0), maximize.fourier_scale((h, w), 1.5)
+    f = np.maximum(np.hypot(np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]), 1 / max(h, w))
+    np.testing.assert_allclose(lucid, np.sqrt(h * w) / f, rtol=1e-6)     # Lucid's scale, exactly
+    ratio = steep * f ** 1.5                                              # constant if steep ~ f^-1.5
+    np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.mean(steep.astype(np.float64) ** 2)),
+                               np.sqrt(np.mean(lucid.astype(np.float64) ** 2)), rtol=1e-5)
+    assert maximize.fourier_scale((h, w)).shape == (h, w // 2 + 1)
+    with pytest.raises(ValueError, match="decay_power"):
+        maximize.fourier_scale((h, w), -1)
 
 
 def test_colour_decorrelation_matrix_and_its_inverse():
@@ -541,10 +555,10 @@ def test_colour_decorrelation_matrix_and_its_inverse():
     p[0, :, 0, 0, 0] = d_dc
     d = d_dc * np.sqrt(h * w) * max(h, w) / (h * w) / 4.0    # the DC bin's value after scale, irfft, /4
     expected = 255.0 / (1.0 + np.exp(-(m @ d)))
-    got = maximize.fourier_images(p)
+    got = maximize.fourier_images(p, decay_power=1.0)
     assert got.shape == (1, h, w, 3)
     np.testing.assert_allclose(got[0], np.broadcast_to(expected, (h, w, 3)), rtol=1e-5)
-    plain = maximize.fourier_images(p, decorrelate=False)
+    plain = maximize.fourier_images(p, decorrelate=False, decay_power=1.0)
     np.testing.assert_allclose(plain[0, 0, 0], 255.0 / (1.0 + np.exp(-d)), rtol=1e-5)
 
 
