@@ -604,6 +604,22 @@ _FOURIER_REGS_MESSAGE = (
 PARAMETERIZATIONS = {"pixel": 4.0, "fourier": 0.05}
 
 
+def _compiled(fn):
+    """``tf.function(fn, autograph=False)`` without TensorFlow's "frequent retracing" warning.
+
+    Every engine (one per model, layer, ...) compiles its own copy of the
+    same Python code; TensorFlow counts traces per code object and would
+    warn after five engines although each function traced once. Tests
+    count the traces of each function instead.
+    """
+    import tensorflow as tf
+
+    compiled = tf.function(fn, autograph=False)
+    if hasattr(compiled, "_omit_frequent_tracing_warning"):
+        compiled._omit_frequent_tracing_warning = True
+    return compiled
+
+
 #: Seconds of work per call of the compiled loop: the progress bar and the
 #: Python loop are visited this often (more often costs time, see bench/).
 _BLOCK_SECONDS = 0.25
@@ -684,7 +700,7 @@ class AscentEngine:
         if flags not in self._steps:
             import tensorflow as tf
 
-            self._steps[flags] = tf.function(self._step_body(flags), autograph=False)
+            self._steps[flags] = _compiled(self._step_body(flags))
         return self._steps[flags]
 
     def loop_function(self, flags=(False,) * 6):
@@ -734,7 +750,7 @@ class AscentEngine:
             return (x, tf.cond(count > 0, scores.stack, lambda: empty),
                     tf.cond(count > 0, grads.stack, lambda: empty))
 
-        return tf.function(loop, autograph=False)  # explicit while_loop and cond: nothing to convert
+        return _compiled(loop)  # explicit while_loop and cond: nothing to convert
 
     def fourier_loop_function(self, flags, size, decay_power=FOURIER_DECAY):
         """The compiled loop of ``parameterization="fourier"`` for a set of active transformations.
@@ -792,22 +808,21 @@ class AscentEngine:
             return (p, m, v, tf.cond(count > 0, scores.stack, lambda: empty),
                     tf.cond(count > 0, grads.stack, lambda: empty))
 
-        return tf.function(loop, autograph=False)
+        return _compiled(loop)
 
     def _image_function(self, size, decay_power):
         key = ("image", tuple(size), float(decay_power))
         if key not in self._loops:
             import tensorflow as tf
 
-            self._loops[key] = tf.function(lambda p: _fourier_to_image(p, key[1], decay_power=key[2]),
-                                           autograph=False)
+            self._loops[key] = _compiled(lambda p: _fourier_to_image(p, key[1], decay_power=key[2]))
         return self._loops[key]
 
     def _score(self, x, targets):
         if self._score_fn is None:
             import tensorflow as tf
 
-            self._score_fn = tf.function(lambda x, t: self.objective(self._forward(x), t), autograph=False)
+            self._score_fn = _compiled(lambda x, t: self.objective(self._forward(x), t))
         return self._score_fn(x, targets)
 
     def run(self, init, targets, steps: int = 30, lr: float = 4.0, regs: Regularizers | None = None,
