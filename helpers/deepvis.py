@@ -16,6 +16,11 @@ what the lesson needs around it:
 * measures: :func:`highpass_energy_ratio` (share of Fourier energy at high
   frequencies) and :func:`grey_fraction` (how sparse a clipped image is);
   :func:`helpers.maximize.high_frequency_energy` is the other roughness measure;
+* :data:`PARAMETERIZATION_RUNS`, :func:`compare_parameterizations`,
+  :func:`picture_report`, :func:`report_figure`: pixels vs the Fourier
+  parametrisation on the lecture's classes (measured from the saved uint8
+  pictures: probability and :func:`radial_highpass_share`);
+  :func:`rows_figure` draws labelled rows of labelled tiles (notebooks 02, 03);
 * :func:`find_class`: a class id from a typed name, for any model card;
 * :func:`seconds_per_step`: the measured cost of one ascent step.
 

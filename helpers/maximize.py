@@ -65,7 +65,8 @@ Parameterisations (``parameterization=``):
   variables, steps are the gradient normalised to RMS ``lr`` (4 grey levels);
 * ``"fourier"`` (Olah et al. 2017, "Feature Visualization", Distill; Lucid's
   defaults): the variables are a spectrum per colour channel, scaled by
-  1/frequency (:func:`fourier_scale`), inverse-FFT'd, mixed from decorrelated
+  1/frequency**1.25 (:func:`fourier_scale`; Lucid's 1/f with
+  ``decay_power=1``), inverse-FFT'd, mixed from decorrelated
   colours to RGB (:func:`color_matrix`) and squashed into 0..255 by a
   sigmoid (:func:`fourier_images`); Adam steps (lr 0.05); only the
   transformations apply (default preset ``"robust"``). The pixel gradient is
