@@ -423,6 +423,14 @@ def test_filter_explorer_reacts_to_its_controls(edge_model):
     assert "blur" in w.info.value
     w.filter_slider.value = 3  # the dead one
     assert "never fired" in w.info.value
+    w.filter_slider.value = 0
+    pixel_view = w.pattern_view.value
+    w.param_picker.value = "fourier"
+    assert "Fourier spectrum" in w.info.value and "rotate=10" in w.info.value and "blur" not in w.info.value
+    assert w.pattern_view.value != pixel_view
+    assert w.toggles["blur"].disabled and not w.toggles["jitter"].disabled
+    w.param_picker.value = "pixel"
+    assert w.pattern_view.value == pixel_view and not w.toggles["blur"].disabled  # from the cache
 
 
 # --------------------------------------------------------------- measures ----
