@@ -20,10 +20,11 @@ the gradient with respect to the layer's input, 2 x 2 FLOPs per
 multiply-add, no weight gradients; the target convolution counts only its
 selected channel (the engine computes only that one). Each step is reported
 as achieved GFLOP/s and as a fraction of the convolution peak. For
-EfficientNet-Lite0 the step's arithmetic intensity (FLOPs per byte of
-activations moved, a lower bound on the traffic: every activation written
-and read once forward and once backward) is compared with the machine's
-balance (conv peak / bandwidth): below it, memory bounds the step.
+EfficientNet-Lite0 a roofline per kind of layer: each kind's FLOPs and
+bytes (inputs and outputs read/written once forward and once backward;
+oneDNN's fusion and the caches make the real traffic lower), its
+arithmetic intensity against the machine's balance (conv peak /
+bandwidth), and the time each kind needs at least at the measured peaks.
 """
 from __future__ import annotations
 
@@ -64,14 +65,22 @@ def layer_macs(layer) -> tuple[int, str]:
     return 0, "other"
 
 
+def _floats_in(layer) -> int:
+    inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+    return sum(int(np.prod(_shape(t))) for t in inputs)
+
+
 def step_flops(model, last: str, single_channel: bool) -> dict:
     """FLOPs of one ascent step for one image: forward + input gradient of every layer up to ``last``.
 
-    Returns dict with ``flops`` and the share of multiply-adds per kind
-    (conv, depthwise, dense) and ``activations``: the number of floats
-    the layers up to ``last`` output (for the memory estimate).
+    Returns dict with ``flops``, the share of multiply-adds per kind
+    (conv, depthwise, dense), ``activations`` (floats output by the layers
+    up to ``last``) and per kind ``bytes``: float32 bytes each kind's layers
+    read and write (input + output, forward and backward: 2 x), and
+    ``kind_flops``. "other" are the elementwise layers (batch norm,
+    activations, additions): bytes, no multiply-adds counted.
     """
-    macs, kinds, acts = 0, {}, 0
+    macs, kinds, acts, nbytes = 0, {}, 0, {}
     for layer in model.layers:
         m, kind = layer_macs(layer)
         if layer.name == last and single_channel:
@@ -79,11 +88,13 @@ def step_flops(model, last: str, single_channel: bool) -> dict:
         macs += m
         kinds[kind] = kinds.get(kind, 0) + m
         if not isinstance(layer, keras.layers.InputLayer):
-            acts += int(np.prod(_shape(layer.output)))
+            out = int(np.prod(_shape(layer.output)))
+            acts += out
+            nbytes[kind] = nbytes.get(kind, 0) + 2 * 4 * (out + _floats_in(layer))
         if layer.name == last:
             break
     return {"flops": 4 * macs, "kinds": {k: v / max(macs, 1) for k, v in kinds.items() if v},
-            "activations": acts}
+            "kind_flops": {k: 4 * v for k, v in kinds.items()}, "bytes": nbytes, "activations": acts}
 
 
 # -------------------------------------------------------------- timing ----
@@ -181,15 +192,24 @@ def main(argv=None):
               f"{achieved / rate['matmul 4096']:9.2f}   (median {gflop / med:.1f} GFLOP/s)")
     k = next(k for k in jobs if k.startswith("EfficientNet"))
     fl, batch = jobs[k][1], jobs[k][2]
-    traffic = 4 * 4 * fl["activations"] * batch  # bytes: written + read, forward + backward, float32
-    intensity = fl["flops"] * batch / traffic
     per_step = min(rounds[k]) / args.steps
-    print(f"\nEfficientNet-Lite0: {fl['flops'] / 4 / 1e6:.0f} M multiply-adds per image "
+    print(f"\nEfficientNet-Lite0: {fl['flops'] / 4 / 1e6:.0f} M multiply-adds per image ("
           + ", ".join(f"{kind} {share:.1%}" for kind, share in fl["kinds"].items())
-          + f"; activations {fl['activations'] / 1e6:.1f} M floats per image")
-    print(f"  arithmetic intensity <= {intensity:.1f} FLOPs per byte (machine balance {conv_peak / bandwidth:.1f}); "
-          f"memory-bound time >= {traffic / (bandwidth * 1e9):.3f} s per step at the measured bandwidth, "
-          f"measured {per_step:.3f} s ({traffic / per_step / 1e9:.1f} GB/s of activations moved)")
+          + f"); {fl['activations'] / 1e6:.1f} M activation floats per image")
+    print("  roofline per kind of layer (forward + input gradient; bytes = inputs + outputs read/written once "
+          "each way, no cache reuse, no fusion):")
+    total = 0.0
+    for kind in ("conv", "depthwise", "dense", "other"):
+        flops, nbytes = fl["kind_flops"].get(kind, 0) * batch, fl["bytes"].get(kind, 0) * batch
+        if not nbytes:
+            continue
+        t_compute, t_memory = flops / (conv_peak * 1e9), nbytes / (bandwidth * 1e9)
+        total += max(t_compute, t_memory)
+        intensity = flops / nbytes
+        print(f"    {kind:9s} {flops / 1e9:6.2f} GFLOP  {nbytes / 1e6:7.1f} MB  intensity {intensity:5.1f} FLOP/B "
+              f"({'memory' if intensity < conv_peak / bandwidth else 'compute'}-bound)  "
+              f"time >= {max(t_compute, t_memory):.3f} s")
+    print(f"  roofline estimate {total:.3f} s per step, measured {per_step:.3f} s")
 
 
 if __name__ == "__main__":
