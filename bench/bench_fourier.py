@@ -84,8 +84,9 @@ def step_costs(card, size, repeats, steps):
             calls[k]()
             times[k].append((time.perf_counter() - start) / steps)
     best = {k: min(v) for k, v in times.items()}
-    paired = {k: float(np.median(np.divide(v, times[ref]))) for k, v in times.items()
-              for ref in [{"fourier, robust": "pixel, robust", "fourier, none": "pixel, none"}.get(k, "pixel, yosinski3")]}
+    reference = {"fourier, robust": "pixel, robust", "fourier, none": "pixel, none"}
+    paired = {k: float(np.median(np.divide(v, times[reference.get(k, "pixel, yosinski3")])))
+              for k, v in times.items()}
     return best, paired, times
 
 
