@@ -155,7 +155,7 @@ def bench_layer(model, layer, n_filters, steps, size, repeats, batch_size):
             y.numpy()
 
     loop_args = [tf.constant(0), tf.constant(steps), tf.constant(0), tf.constant(0),
-                 tf.zeros([maximize._MIN_KERNEL]), tf.constant(1)] + scalars
+                 tf.zeros([maximize._MIN_KERNEL]), tf.constant(1)] + scalars + [tf.constant(0.0), tf.constant(0.0)]
 
     def loop_run():  # the engine's compiled loop, one call per chunk, nothing else
         for _ in range(n_chunks):

@@ -16,6 +16,11 @@ what the lesson needs around it:
 * measures: :func:`highpass_energy_ratio` (share of Fourier energy at high
   frequencies) and :func:`grey_fraction` (how sparse a clipped image is);
   :func:`helpers.maximize.high_frequency_energy` is the other roughness measure;
+* :data:`PARAMETERIZATION_RUNS`, :func:`compare_parameterizations`,
+  :func:`picture_report`, :func:`report_figure`: pixels vs the Fourier
+  parametrisation on the lecture's classes (measured from the saved uint8
+  pictures: probability and :func:`radial_highpass_share`);
+  :func:`rows_figure` draws labelled rows of labelled tiles (notebooks 02, 03);
 * :func:`find_class`: a class id from a typed name, for any model card;
 * :func:`seconds_per_step`: the measured cost of one ascent step.
 
@@ -41,6 +46,12 @@ __all__ = [
     "comparison_figure",
     "highpass_energy_ratio",
     "grey_fraction",
+    "radial_highpass_share",
+    "PARAMETERIZATION_RUNS",
+    "compare_parameterizations",
+    "rows_figure",
+    "picture_report",
+    "report_figure",
     "find_class",
     "seconds_per_step",
 ]
@@ -234,7 +245,7 @@ def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
                              squeeze=False)
     for r, label in enumerate(labels):
         res = results[label]
-        shown = maximize.deprocess_images(res.images, dead=res.dead)
+        shown = maximize.viewable(res)
         rough = float(np.mean(maximize.high_frequency_energy(res.images)))
         for c in range(n):
             ax = axes[r, c]
@@ -244,6 +255,126 @@ def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
             if r == 0:
                 ax.set_title(str(titles[c]), fontsize=9)
         axes[r, 0].set_ylabel(f"{label}\nroughness {rough:.2f}", fontsize=8, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+#: The three runs of the parameterisation comparison (notebooks 02 and 03):
+#: label -> keyword arguments of :func:`helpers.maximize.maximize_classes`.
+PARAMETERIZATION_RUNS: dict[str, dict] = {
+    "pixels, no regulariser": {"parameterization": "pixel", "preset": None},
+    "pixels + DeepVis blur (yosinski3)": {"parameterization": "pixel", "preset": "yosinski3"},
+    "Fourier + colour + robust": {"parameterization": "fourier", "preset": "robust"},
+}
+
+
+def compare_parameterizations(model, classes, steps: int = 128, size=None, seed: int = 0, preprocess=None,
+                              runs=None, progress: bool = True) -> dict:
+    """Class visualisation once per parameterisation / preset, all classes as one batch per run.
+
+    Args:
+        model: keras.Model whose output is softmax probabilities.
+        classes: int or list of class indices.
+        steps, size, seed, preprocess: as in :func:`helpers.maximize.visualize_classes`
+            (the same number of steps for every run).
+        runs: dict label -> keyword arguments of
+            :func:`helpers.maximize.maximize_classes` (default :data:`PARAMETERIZATION_RUNS`).
+        progress: one tqdm.auto bar over the runs.
+    Returns:
+        dict label -> :class:`helpers.maximize.AscentResult` (draw with
+        :func:`helpers.maximize.viewable`), in the order of ``runs``.
+    Used by: notebook 03 and bench/bench_fourier.py.
+    """
+    from tqdm.auto import tqdm
+
+    runs = PARAMETERIZATION_RUNS if runs is None else runs
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"runs must be a non-empty dict label -> keyword arguments, got {runs!r}")
+    out = {}
+    for label, kw in tqdm(list(runs.items()), desc="parameterisations", disable=not progress, leave=False):
+        out[label] = maximize.maximize_classes(model, classes, steps=steps, size=size, seed=seed,
+                                               preprocess=preprocess, progress=False, batch_size=None, **kw)
+    return out
+
+
+def picture_report(card, results: dict, classes) -> dict:
+    """What the network and the spectrum say about each run's pictures, measured on the saved uint8 images.
+
+    Args:
+        card: model card (``card.predict`` on 0..255 images).
+        results: dict label -> AscentResult (e.g. from :func:`compare_parameterizations`).
+        classes: the intended class of each picture (same order as the results' images).
+    Returns:
+        dict label -> dict with ``images`` (C, H, W, 3) uint8 (:func:`helpers.maximize.viewable`),
+        ``p`` (C,) the probability of the intended class, ``top`` (C,) the
+        predicted class ids, ``hf`` (C,) :func:`radial_highpass_share`.
+    Used by: notebook 03 and bench/bench_fourier.py.
+    """
+    classes = np.asarray(list(classes), int)
+    out = {}
+    for label, res in results.items():
+        shown = maximize.viewable(res)
+        probs = card.predict(shown.astype(np.float32))
+        out[label] = {"images": shown, "p": probs[np.arange(len(classes)), classes],
+                      "top": probs.argmax(axis=1), "hf": radial_highpass_share(shown)}
+    return out
+
+
+def report_figure(report: dict, titles, tile_inches: float = 2.6):
+    """:func:`rows_figure` of a :func:`picture_report`: one row per run, its p and HF share under its label.
+
+    Args:
+        report: from :func:`picture_report`.
+        titles: one title per picture (e.g. class names).
+        tile_inches: size of one picture.
+    Returns:
+        matplotlib Figure.
+    Used by: notebook 03.
+    """
+    notes = {k: "p " + ", ".join(f"{v:.2f}" for v in r["p"]) + "\nHF " + ", ".join(f"{v:.2f}" for v in r["hf"])
+             for k, r in report.items()}
+    return rows_figure({k: r["images"] for k, r in report.items()}, titles, notes=notes, tile_inches=tile_inches,
+                       fontsize=9)
+
+
+def rows_figure(rows: dict, titles, notes=None, tile_inches: float = 1.8, fontsize: int = 8):
+    """Images in labelled rows: one row per setting, a title on every tile.
+
+    Args:
+        rows: dict row label -> (N, H, W, 3) uint8 images (same N for every row).
+        titles: N tile titles (e.g. ``"block2b #3"`` or a class name), written
+            on every row's tiles; or a dict row label -> N titles.
+        notes: optional dict row label -> short text printed under the label
+            (e.g. a measurement).
+        tile_inches: size of one tile.
+        fontsize: size of titles and labels.
+    Returns:
+        matplotlib Figure.
+    Used by: notebooks 02 (filters, pixel vs Fourier) and 03 (classes).
+    """
+    import matplotlib.pyplot as plt
+
+    labels = list(rows)
+    if not labels:
+        raise ValueError("rows is empty: give at least one row of images")
+    n = len(rows[labels[0]])
+    if any(len(rows[k]) != n for k in labels):
+        raise ValueError(f"every row needs the same number of images, got {[len(rows[k]) for k in labels]}")
+    per_row = titles if isinstance(titles, dict) else {k: list(titles) for k in labels}
+    if any(len(per_row[k]) != n for k in labels):
+        raise ValueError(f"give {n} titles per row")
+    notes = notes or {}
+    fig, axes = plt.subplots(len(labels), n, figsize=(2.0 + n * tile_inches, len(labels) * (tile_inches + 0.3)),
+                             squeeze=False)
+    for r, label in enumerate(labels):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(rows[label][c]), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(str(per_row[label][c]), fontsize=fontsize)
+        text = label + (f"\n{notes[label]}" if label in notes else "")
+        axes[r, 0].set_ylabel(text, fontsize=fontsize + 1, rotation=0, ha="right", va="center")
     fig.tight_layout()
     return fig
 
@@ -282,6 +413,38 @@ def highpass_energy_ratio(images, cutoff: float = 0.5) -> np.ndarray:
     high = np.maximum(fy, fx) > cutoff * 0.5
     total = power.sum(axis=(1, 2))
     return np.where(total > 1e-12, (power * high).sum(axis=(1, 2)) / np.where(total > 1e-12, total, 1.0), 0.0)
+
+
+def radial_highpass_share(images, radius: float = 0.25) -> np.ndarray:
+    """Share of an image's spectral energy above ``radius`` times the Nyquist frequency (radially).
+
+    Each colour channel minus its own mean is transformed with a 2-D FFT;
+    the power of frequencies with ``sqrt(fy^2 + fx^2) > radius * 0.5``
+    (cycles per pixel; 0.5 is Nyquist) is summed over the channels and
+    divided by the total. White noise puts about ``1 - pi radius^2 / 4``
+    there (0.95 for the default), a photo a few percent, a one-pixel
+    checkerboard all of it. This is the issue's "high-frequency energy".
+
+    Args:
+        images: (N, H, W, 3) or (H, W, 3) floats or uint8.
+        radius: fraction of the Nyquist frequency, in (0, 1).
+    Returns:
+        (N,) float in [0, 1]; a constant image gives 0.
+    Used by: notebooks 02 and 03 (pixel vs Fourier parameterisation), bench/bench_fourier.py.
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    if not 0.0 < float(radius) < 1.0:
+        raise ValueError(f"radius must be between 0 and 1 (a fraction of the Nyquist frequency), got {radius!r}")
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    power = (np.abs(np.fft.fft2(x, axes=(1, 2))) ** 2).sum(axis=-1)
+    f = np.hypot(np.fft.fftfreq(x.shape[1])[:, None], np.fft.fftfreq(x.shape[2])[None, :])
+    total = power.sum(axis=(1, 2))
+    high = (power * (f > radius * 0.5)).sum(axis=(1, 2))
+    return np.where(total > 1e-12, high / np.where(total > 1e-12, total, 1.0), 0.0)
 
 
 def grey_fraction(images, tol: float = 0.5) -> np.ndarray:
@@ -341,8 +504,8 @@ def find_class(card, name) -> int:
     raise ValueError(f"{name!r} is not a class; classes: {', '.join(card.class_names)}")
 
 
-def seconds_per_step(model, classes, size=None, preprocess=None, preset="yosinski3", steps: int = 4,
-                     lr: float = 4.0, repeats: int = 3) -> float:
+def seconds_per_step(model, classes, size=None, preprocess=None, preset="auto", steps: int = 4,
+                     lr=None, repeats: int = 3, parameterization: str = "pixel") -> float:
     """Measured wall time of one class-visualisation step, compilation excluded.
 
     Runs :func:`helpers.maximize.maximize_classes` once for ``steps`` (this
@@ -355,8 +518,9 @@ def seconds_per_step(model, classes, size=None, preprocess=None, preset="yosinsk
     long run divided by its steps is returned: an upper bound, never 0.
 
     Args:
-        model, classes, size, preprocess, preset, lr: as in
-            :func:`helpers.maximize.visualize_classes`.
+        model, classes, size, preprocess, preset, lr, parameterization: as in
+            :func:`helpers.maximize.visualize_classes` (default preset:
+            ``"yosinski3"`` for pixels, ``"robust"`` for Fourier).
         steps: extra steps timed (a multiple of the blur period is fairest).
         repeats: timed runs of each length (at least 1).
     Returns:
@@ -368,7 +532,8 @@ def seconds_per_step(model, classes, size=None, preprocess=None, preset="yosinsk
         raise ValueError(f"steps must be at least 1, got {steps}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    kw = dict(size=size, preprocess=preprocess, preset=preset, lr=lr, progress=False, batch_size=None)
+    kw = dict(size=size, preprocess=preprocess, preset=preset, lr=lr, progress=False, batch_size=None,
+              parameterization=parameterization)
     maximize.maximize_classes(model, classes, steps=steps, **kw)  # warm-up: traces the step
 
     def fastest(n):

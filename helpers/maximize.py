@@ -49,8 +49,29 @@ mid-grey 127.5 plays the role of the paper's zero (the mean image):
 * ``tv``: total-variation descent; its RMS-normalised gradient is subtracted
   with weight ``tv`` (0.5 = half as strong as the ascent).
 
+Transformation robustness (Olah et al. 2017; all drawn from ``(seed, step)``,
+one draw per step shared by the batch, inside the compiled loop):
+
+* ``pad``: a grey border of ``pad`` pixels (the network sees a larger image);
+* ``jitter`` (above), ``scale`` (random zoom in ``1 +- scale``) and
+  ``rotate`` (random rotation in ``+-rotate`` degrees, bilinear, grey fill).
+
 Named presets are in :data:`PRESETS` (the paper's Table 1 rows are
-``"yosinski1"`` ... ``"yosinski4"``).
+``"yosinski1"`` ... ``"yosinski4"``; ``"robust"`` the transformations alone).
+
+Parameterisations (``parameterization=``):
+
+* ``"pixel"`` (default, the course's original): the pixels are the
+  variables, steps are the gradient normalised to RMS ``lr`` (4 grey levels);
+* ``"fourier"`` (Olah et al. 2017, "Feature Visualization", Distill; Lucid's
+  defaults): the variables are a spectrum per colour channel, scaled by
+  1/frequency**1.25 (:func:`fourier_scale`; Lucid's 1/f with
+  ``decay_power=1``), inverse-FFT'd, mixed from decorrelated
+  colours to RGB (:func:`color_matrix`) and squashed into 0..255 by a
+  sigmoid (:func:`fourier_images`); Adam steps (lr 0.05); only the
+  transformations apply (default preset ``"robust"``). The pixel gradient is
+  dominated by high frequencies; the 1/f scaling whitens it, so steps build
+  coarse structure instead of pixel noise.
 
 Used by notebooks 02 (filters) and 03 (DeepVis) and their widgets.
 """
@@ -80,6 +101,12 @@ __all__ = [
     "get_engine",
     "frequency_concentration",
     "high_frequency_energy",
+    "viewable",
+    "fourier_images",
+    "fourier_scale",
+    "color_matrix",
+    "initial_spectra",
+    "PARAMETERIZATIONS",
     "GREY",
 ]
 
@@ -101,6 +128,11 @@ class Regularizers:
         contrib_pct: percentile (0..100) of pixel contributions set to grey.
         jitter: largest random shift (pixels) applied before each forward pass.
         tv: weight of the total-variation descent relative to the ascent.
+        scale: largest random relative zoom before each forward pass (0.1:
+            a factor drawn in 0.9..1.1), about the image centre, bilinear.
+        rotate: largest random rotation (degrees) before each forward pass.
+        pad: grey border (pixels) added before the jitter, zoom and rotation,
+            so the network sees an image ``2 * pad`` pixels larger.
     """
 
     l2_decay: float = 0.0
@@ -110,11 +142,15 @@ class Regularizers:
     contrib_pct: float = 0.0
     jitter: int = 0
     tv: float = 0.0
+    scale: float = 0.0
+    rotate: float = 0.0
+    pad: int = 0
 
     def __post_init__(self):
         checks = {
             "l2_decay": (0.0, 1.0), "blur_sigma": (0.0, 20.0), "blur_every": (0, 10**6),
             "norm_pct": (0.0, 100.0), "contrib_pct": (0.0, 100.0), "jitter": (0, 1000), "tv": (0.0, 1000.0),
+            "scale": (0.0, 0.5), "rotate": (0.0, 180.0), "pad": (0, 1000),
         }
         for name, (lo, hi) in checks.items():
             value = getattr(self, name)
@@ -122,6 +158,8 @@ class Regularizers:
                 raise TypeError(f"regulariser {name} must be a number, got {value!r}")
             if not (lo <= float(value) <= hi) or not math.isfinite(float(value)):
                 raise ValueError(f"regulariser {name}={value!r} is outside [{lo}, {hi}]")
+            if isinstance(lo, int) and int(value) != value:
+                raise TypeError(f"regulariser {name} must be a whole number of pixels/steps, got {value!r}")
         if (self.blur_every > 0) != (self.blur_sigma > 0):
             raise ValueError(
                 f"blur needs both blur_sigma > 0 and blur_every > 0 (got blur_sigma={self.blur_sigma}, "
@@ -130,9 +168,18 @@ class Regularizers:
 
     @property
     def flags(self) -> tuple:
-        """Which in-step regularisers are active (part of the compiled step's identity)."""
+        """Which in-step regularisers are active (part of the compiled step's identity).
+
+        ``(jitter, l2_decay, tv, norm_pct, contrib_pct, blur, scale, rotate)``
+        as bools, then the pad width (an int: it sets the network's input shape).
+        """
         return (self.jitter > 0, self.l2_decay > 0, self.tv > 0, self.norm_pct > 0, self.contrib_pct > 0,
-                self.blur_every > 0)
+                self.blur_every > 0, self.scale > 0, self.rotate > 0, int(self.pad))
+
+    @property
+    def pixel_only(self) -> list:
+        """Names of the active regularisers that act on pixels after a step (not with ``"fourier"``)."""
+        return [n for n in ("l2_decay", "blur_sigma", "norm_pct", "contrib_pct", "tv") if getattr(self, n) > 0]
 
     def describe(self) -> str:
         """Short text, e.g. ``"l2_decay=0.0001, blur 1.0 every 4"`` (``"none"`` if all off)."""
@@ -149,6 +196,12 @@ class Regularizers:
             parts.append(f"jitter={self.jitter}")
         if self.tv:
             parts.append(f"tv={self.tv:g}")
+        if self.scale:
+            parts.append(f"scale={self.scale:g}")
+        if self.rotate:
+            parts.append(f"rotate={self.rotate:g}")
+        if self.pad:
+            parts.append(f"pad={self.pad}")
         return ", ".join(parts) or "none"
 
 
@@ -156,6 +209,9 @@ class Regularizers:
 #: Yosinski et al. 2015 (the paper ran them 500, 750, 1000 and 1000 steps; row 3
 #: is the one used for most of its pictures). ``"filters"`` is this course's
 #: default look for filter patterns, ``"none"`` plain gradient ascent.
+#: ``"robust"`` is transformation robustness only (Olah et al. 2017 and Lucid's
+#: standard transforms: grey border 12, jitter 8, zoom 0.9..1.1, rotation
+#: +-10 degrees), the default of ``parameterization="fourier"``.
 PRESETS: dict[str, Regularizers] = {
     "none": Regularizers(),
     "yosinski1": Regularizers(blur_sigma=0.5, blur_every=4, norm_pct=50),
@@ -164,6 +220,7 @@ PRESETS: dict[str, Regularizers] = {
     "yosinski4": Regularizers(blur_sigma=0.5, blur_every=4, contrib_pct=90),
     "filters": Regularizers(blur_sigma=0.7, blur_every=4, jitter=1),
     "smooth": Regularizers(l2_decay=1e-3, blur_sigma=1.0, blur_every=4, jitter=2, tv=0.2),
+    "robust": Regularizers(jitter=8, scale=0.1, rotate=10, pad=12),
 }
 
 
@@ -192,6 +249,13 @@ def regularizers(preset=None, **overrides) -> Regularizers:
     if unknown:
         raise ValueError(f"unknown regulariser(s) {sorted(unknown)}; valid: {sorted(fields)}")
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _norm_flags(flags) -> tuple:
+    """Flags as :attr:`Regularizers.flags` gives them: 8 bools and the pad width; shorter tuples padded."""
+    flags = tuple(flags)
+    bools = tuple(bool(f) for f in flags[:8]) + (False,) * max(0, 8 - len(flags))
+    return bools + (int(flags[8]) if len(flags) > 8 else 0,)
 
 
 # --------------------------------------------------------------- objectives ----
@@ -271,6 +335,7 @@ class AscentResult:
             target never fired; its image is left as it started).
         targets: (B,) the filter / class indices.
         seconds: wall time of the ascent loop.
+        parameterization: ``"pixel"`` or ``"fourier"`` (how :func:`viewable` shows the images).
     """
 
     images: np.ndarray
@@ -279,6 +344,7 @@ class AscentResult:
     dead: np.ndarray
     targets: np.ndarray
     seconds: float = 0.0
+    parameterization: str = "pixel"
 
 
 #: Shortest blur kernel (taps). Kernels for sigma <= 1 are zero-padded to this
@@ -344,6 +410,217 @@ def _grey_below_percentile(z, score, pct):
     return z * keep[..., None]
 
 
+# ------------------------------------------------- transformation robustness ----
+
+def _warp_matrix(seed, i, scale, rotate, height, width):
+    """One random zoom + rotation about the image centre for step ``i``, as ImageProjectiveTransform's 8 numbers.
+
+    The zoom factor is uniform in ``1 +- scale``, the angle uniform in
+    ``+-rotate`` degrees; both depend only on ``(seed, i)``. Output pixel
+    (x, y) reads input point ``c + R(-angle) (x - c) / zoom`` (c the centre).
+    Returns a (1, 8) float32 tensor.
+    """
+    import tensorflow as tf
+
+    u = tf.random.stateless_uniform([2], seed=tf.stack([-1 - seed, i]), minval=-1.0, maxval=1.0)
+    return _warp_from(1.0 + scale * u[0], rotate * u[1], height, width)
+
+
+def _warp_from(zoom, degrees, height, width):
+    """The (1, 8) ImageProjectiveTransform of a zoom by ``zoom`` and a rotation by ``degrees`` about the centre."""
+    import tensorflow as tf
+
+    angle = tf.cast(degrees, tf.float32) * (math.pi / 180.0)
+    zoom = tf.cast(zoom, tf.float32)
+    c, s = tf.cos(angle) / zoom, tf.sin(angle) / zoom
+    cx, cy = (tf.cast(width, tf.float32) - 1.0) / 2.0, (tf.cast(height, tf.float32) - 1.0) / 2.0
+    return tf.reshape(tf.stack([c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy, 0.0, 0.0]), [1, 8])
+
+
+def _transform_graph(x, flags, shift=None, warp=None):
+    """What the network sees of the images x (B, H, W, 3): grey border, jitter (roll), zoom + rotation.
+
+    ``flags`` are :attr:`Regularizers.flags`; ``shift`` the jitter's (2,)
+    int shift, ``warp`` the (1, 8) transform of :func:`_warp_matrix`. With
+    pad 0 and no zoom or rotation this is exactly the course's original
+    jitter (``tf.roll``) or nothing.
+    """
+    import tensorflow as tf
+
+    jitter_on, pad = flags[0], int(flags[8])
+    warp_on = flags[6] or flags[7]
+    if pad:
+        x = tf.pad(x - GREY, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) + GREY
+    if jitter_on:
+        x = tf.roll(x, shift, axis=[1, 2])
+    if warp_on:
+        x = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x, transforms=warp, output_shape=tf.shape(x)[1:3], fill_value=GREY,
+            interpolation="BILINEAR", fill_mode="CONSTANT")
+    return x
+
+
+# ------------------------------------------------ Fourier parameterisation ----
+
+#: Square root of the colour correlation of ImageNet photos (RGB), as published
+#: with Lucid (``color_correlation_svd_sqrt``: U sqrt(S) of the SVD of the
+#: 3x3 covariance). Its first column is the brightness direction (all three
+#: channels together), which carries most of the variance of natural images.
+COLOR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02],
+                                   [0.27, 0.00, -0.05],
+                                   [0.27, -0.09, 0.03]], np.float32)
+
+
+def color_matrix() -> np.ndarray:
+    """The 3x3 matrix that turns decorrelated colour channels into RGB.
+
+    :data:`COLOR_CORRELATION_SQRT` divided by its largest column norm (so no
+    decorrelated channel is amplified): ``rgb = M @ d`` for a pixel's
+    decorrelated channels d. Uncorrelated unit-variance noise in d becomes
+    noise with ImageNet's colour correlation in RGB.
+
+    Returns:
+        (3, 3) float32.
+    Used by: :func:`fourier_images` and tests.
+    """
+    m = COLOR_CORRELATION_SQRT.astype(np.float64)
+    return (m / np.linalg.norm(m, axis=0).max()).astype(np.float32)
+
+
+#: Default exponent of the Fourier scaling 1 / f**decay_power. Lucid uses 1;
+#: on EfficientNet-Lite0 (224 px, 256 Adam steps, the lecture's classes) 1
+#: left 0.25 of the pictures' energy above a quarter of Nyquist, about 1.9x
+#: the blurred ``yosinski3`` preset, 1.25 left 0.08-0.11 with the same
+#: probabilities (bench/bench_fourier.py).
+FOURIER_DECAY = 1.25
+
+
+def fourier_scale(size, decay_power: float = FOURIER_DECAY) -> np.ndarray:
+    """Amplitude of each rfft2 frequency of the Fourier parameterisation: 1 / frequency**decay_power.
+
+    ``s[ky, kx] = sqrt(H W) / max(f, 1 / max(H, W)) ** decay_power`` with
+    ``f = sqrt(fy^2 + fx^2)`` in cycles per pixel (numpy's ``fftfreq(H)`` and
+    ``rfftfreq(W)``), then multiplied by one constant so that its RMS over
+    the frequencies equals that of the ``decay_power=1`` scale (Lucid's,
+    which it is exactly for 1): a steeper fall-off moves weight from high
+    to low frequencies without making the image brighter or darker overall.
+    Equal-sized parameters then make a spectrum falling as 1/f (like natural
+    photos), and an equal-sized step changes low frequencies more than high ones.
+
+    Args:
+        size: (H, W).
+        decay_power: exponent of the fall-off (Lucid: 1; default :data:`FOURIER_DECAY`).
+    Returns:
+        (H, W // 2 + 1) float32.
+    """
+    h, w = size
+    if not (isinstance(decay_power, (int, float, np.integer, np.floating)) and 0 <= float(decay_power) <= 4):
+        raise ValueError(f"decay_power must be a number between 0 and 4 (Lucid: 1), got {decay_power!r}")
+    f = np.maximum(np.sqrt(np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w)[None, :] ** 2), 1.0 / max(h, w))
+    lucid = np.sqrt(h * w) / f
+    scale = np.sqrt(h * w) / f ** float(decay_power)
+    return (scale * np.sqrt(np.mean(lucid ** 2) / np.mean(scale ** 2))).astype(np.float64).astype(np.float32)
+
+
+def _spectrum_to_linear(p, size, decay_power=FOURIER_DECAY):
+    """Parameters p (B, 3, H, W//2+1, 2) (real, imaginary) -> images (B, H, W, 3) before colour and sigmoid.
+
+    ``irfft2(scale * (p_re + i p_im)) / 4`` per channel (the 1/4 as Lucid).
+    """
+    import tensorflow as tf
+
+    h, w = size
+    scale = fourier_scale((h, w), decay_power)
+    spec = tf.complex(p[..., 0], p[..., 1]) * tf.cast(tf.constant(scale), tf.complex64)
+    img = tf.signal.irfft2d(spec, fft_length=[h, w])                   # (B, 3, H, W)
+    return tf.transpose(img, [0, 2, 3, 1]) / 4.0
+
+
+def _fourier_to_image(p, size, decorrelate: bool = True, decay_power=FOURIER_DECAY):
+    """Parameters (B, 3, H, W//2+1, 2) -> images (B, H, W, 3) in 0..255 (colour matrix, sigmoid)."""
+    import tensorflow as tf
+
+    t = _spectrum_to_linear(p, size, decay_power)
+    if decorrelate:
+        t = tf.einsum("bhwd,cd->bhwc", t, tf.constant(color_matrix()))
+    return 255.0 * tf.sigmoid(t)
+
+
+def fourier_images(spectra, size=None, decorrelate: bool = True, decay_power: float = FOURIER_DECAY) -> np.ndarray:
+    """The images that Fourier parameters stand for (what ``parameterization="fourier"`` optimises).
+
+    Per colour channel the parameters are a spectrum, scaled by
+    :func:`fourier_scale` and inverse-transformed (``numpy.fft.irfft2``
+    convention); the three channels are then mixed by :func:`color_matrix`
+    (decorrelated colour -> RGB) and squashed by a sigmoid into 0..255.
+
+    Args:
+        spectra: (B, 3, H, W // 2 + 1, 2) float (real and imaginary parts).
+        size: (H, W); default ``(H, 2 * (W//2 + 1) - 2)`` (even width).
+        decorrelate: mix the channels with the colour matrix (False: each
+            channel is one RGB channel).
+        decay_power: exponent of the 1/f scaling (:func:`fourier_scale`).
+    Returns:
+        (B, H, W, 3) float32 in 0..255.
+    Used by: tests and :meth:`AscentEngine.run`.
+    """
+    p = np.asarray(spectra, np.float32)
+    if p.ndim != 5 or p.shape[1] != 3 or p.shape[-1] != 2:
+        raise ValueError(f"spectra must be (B, 3, H, W//2+1, 2), got shape {p.shape}")
+    size = (p.shape[2], 2 * p.shape[3] - 2) if size is None else tuple(size)
+    if p.shape[3] != size[1] // 2 + 1 or p.shape[2] != size[0]:
+        raise ValueError(f"spectra of shape {p.shape} do not fit images of size {size}")
+    return _fourier_to_image(p, size, decorrelate, decay_power).numpy()
+
+
+def initial_spectra(targets, size, seed: int = 0, sd: float = 0.01) -> np.ndarray:
+    """Start parameters of the Fourier parameterisation: small normal noise, one set per target.
+
+    As :func:`initial_images`, image i depends only on ``(seed, targets[i])``.
+    With ``sd=0.01`` the start image is grey with faint smooth colour noise.
+
+    Args:
+        targets: (B,) ints.
+        size: (H, W).
+        seed: int.
+        sd: standard deviation of each real and imaginary part.
+    Returns:
+        (B, 3, H, W // 2 + 1, 2) float32.
+    """
+    h, w = size
+    out = np.empty((len(targets), 3, h, w // 2 + 1, 2), np.float32)
+    for i, t in enumerate(targets):
+        out[i] = np.random.default_rng([int(seed), int(t), 1]).normal(0.0, sd, size=out.shape[1:])
+    return out
+
+
+#: Adam's constants for the Fourier parameterisation (Kingma & Ba; Lucid's optimiser).
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+
+_FOURIER_REGS_MESSAGE = (
+    "parameterization='fourier' optimises the image's spectrum, so the pixel regularisers {} do not apply; "
+    "use preset='robust' (or None) and only jitter, scale, rotate and pad, or parameterization='pixel'.")
+
+#: The parameterisations the engine knows, and their default step size.
+PARAMETERIZATIONS = {"pixel": 4.0, "fourier": 0.05}
+
+
+def _compiled(fn):
+    """``tf.function(fn, autograph=False)`` without TensorFlow's "frequent retracing" warning.
+
+    Every engine (one per model, layer, ...) compiles its own copy of the
+    same Python code; TensorFlow counts traces per code object and would
+    warn after five engines although each function traced once. Tests
+    count the traces of each function instead.
+    """
+    import tensorflow as tf
+
+    compiled = tf.function(fn, autograph=False)
+    if hasattr(compiled, "_omit_frequent_tracing_warning"):
+        compiled._omit_frequent_tracing_warning = True
+    return compiled
+
+
 #: Seconds of work per call of the compiled loop: the progress bar and the
 #: Python loop are visited this often (more often costs time, see bench/).
 _BLOCK_SECONDS = 0.25
@@ -386,13 +663,14 @@ class AscentEngine:
         """One ascent step as a plain function of tensors (compiled by the callers)."""
         import tensorflow as tf
 
+        flags = _norm_flags(flags)
         jitter_on, decay_on, tv_on, norm_on, contrib_on = flags[:5]
         forward, objective = self._forward, self.objective
 
-        def step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift):
+        def step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift, warp=None):
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                seen = tf.roll(x, shift, axis=[1, 2]) if jitter_on else x
+                seen = _transform_graph(x, flags, shift, warp)  # pad 0, no warp: tf.roll or x, as before
                 score = objective(forward(seen), targets)
                 total = tf.reduce_sum(score)
             grad = tape.gradient(total, x)
@@ -416,26 +694,27 @@ class AscentEngine:
     def step_function(self, flags=(False,) * 5):
         """One compiled step for a set of active regularisers (see Regularizers.flags; blur is not in it).
 
-        ``step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift) -> (x, score, grad_rms)``.
+        ``step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift, warp=None) -> (x, score, grad_rms)``.
         """
-        flags = tuple(bool(f) for f in flags)[:5]
+        flags = _norm_flags(flags)
+        flags = flags[:5] + (False,) + flags[6:]
         if flags not in self._steps:
             import tensorflow as tf
 
-            self._steps[flags] = tf.function(self._step_body(flags), autograph=False)
+            self._steps[flags] = _compiled(self._step_body(flags))
         return self._steps[flags]
 
     def loop_function(self, flags=(False,) * 6):
         """The compiled loop :meth:`run` uses, for a set of active regularisers (Regularizers.flags).
 
         ``loop(x, targets, start, count, seed, jitter, kernel, blur_every, lr,
-        decay, tv, norm_pct, contrib_pct) -> (x, scores (count, B), grad_rms
-        (count, B))`` runs steps ``start .. start+count-1``. Step ``i``'s
-        jitter shift depends only on ``(seed, i)`` and the blur follows steps
+        decay, tv, norm_pct, contrib_pct, scale, rotate) -> (x, scores (count, B),
+        grad_rms (count, B))`` runs steps ``start .. start+count-1``. Step ``i``'s
+        jitter shift, zoom and rotation depend only on ``(seed, i)`` and the blur follows steps
         ``i`` with ``(i + 1) % blur_every == 0``, so how :meth:`run` cuts the
         steps into calls does not change the result.
         """
-        flags = tuple(bool(f) for f in flags) + (False,) * (6 - len(flags))
+        flags = _norm_flags(flags)
         if flags not in self._loops:
             self._loops[flags] = self._build_loop(flags)
         return self._loops[flags]
@@ -443,12 +722,13 @@ class AscentEngine:
     def _build_loop(self, flags):
         import tensorflow as tf
 
-        jitter_on, blur_on = flags[0], flags[5]
+        jitter_on, blur_on, warp_on, pad = flags[0], flags[5], flags[6] or flags[7], flags[8]
         step = self._step_body(flags)
 
         def loop(x, targets, start, count, seed, jitter, kernel, blur_every, lr, decay, tv, norm_pct,
-                 contrib_pct):
+                 contrib_pct, scale, rotate):
             batch = tf.shape(x)[0]
+            height, width = tf.shape(x)[1] + 2 * pad, tf.shape(x)[2] + 2 * pad
             scores = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
             grads = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
 
@@ -459,7 +739,8 @@ class AscentEngine:
                                                         maxval=jitter + 1, dtype=tf.int32)
                 else:
                     shift = tf.zeros([2], tf.int32)
-                x, score, grad_rms = step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift)
+                warp = _warp_matrix(seed, i, scale, rotate, height, width) if warp_on else None
+                x, score, grad_rms = step(x, targets, lr, decay, tv, norm_pct, contrib_pct, shift, warp)
                 if blur_on:
                     x = tf.cond(tf.equal((i + 1) % blur_every, 0), lambda: _blur_graph(x, kernel), lambda: x)
                 return j + 1, x, scores.write(j, score), grads.write(j, grad_rms)
@@ -470,18 +751,85 @@ class AscentEngine:
             return (x, tf.cond(count > 0, scores.stack, lambda: empty),
                     tf.cond(count > 0, grads.stack, lambda: empty))
 
-        return tf.function(loop, autograph=False)  # explicit while_loop and cond: nothing to convert
+        return _compiled(loop)  # explicit while_loop and cond: nothing to convert
+
+    def fourier_loop_function(self, flags, size, decay_power=FOURIER_DECAY):
+        """The compiled loop of ``parameterization="fourier"`` for a set of active transformations.
+
+        ``loop(p, m, v, targets, start, count, seed, jitter, scale, rotate, lr)
+        -> (p, m, v, scores (count, B), grad_rms (count, B))``: Fourier
+        parameters p (B, 3, H, W//2+1, 2) and Adam's moments m, v (same
+        shape); step ``i`` makes the image (:func:`fourier_images`), applies
+        the grey border, jitter, zoom and rotation of step ``i``, and takes
+        one Adam step (global step number ``i + 1``) uphill on the objective.
+        """
+        flags = _norm_flags(flags)
+        fourier_scale(size, decay_power)  # checks decay_power
+        key = ("fourier", flags, tuple(int(v) for v in size), float(decay_power))
+        if key not in self._loops:
+            self._loops[key] = self._build_fourier_loop(flags, key[2], key[3])
+        return self._loops[key]
+
+    def _build_fourier_loop(self, flags, size, decay_power):
+        import tensorflow as tf
+
+        jitter_on, warp_on, pad = flags[0], flags[6] or flags[7], flags[8]
+        forward, objective = self._forward, self.objective
+        (b1, b2), h, w = ADAM_BETAS, *size
+
+        def loop(p, m, v, targets, start, count, seed, jitter, scale, rotate, lr):
+            batch = tf.shape(p)[0]
+            scores = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
+            grads = tf.TensorArray(tf.float32, size=count, element_shape=targets.shape)
+
+            def body(j, p, m, v, scores, grads):
+                i = start + j
+                if jitter_on:
+                    shift = tf.random.stateless_uniform([2], seed=tf.stack([seed, i]), minval=-jitter,
+                                                        maxval=jitter + 1, dtype=tf.int32)
+                else:
+                    shift = None
+                warp = _warp_matrix(seed, i, scale, rotate, h + 2 * pad, w + 2 * pad) if warp_on else None
+                with tf.GradientTape() as tape:
+                    tape.watch(p)
+                    seen = _transform_graph(_fourier_to_image(p, size, decay_power=decay_power), flags, shift, warp)
+                    score = objective(forward(seen), targets)
+                    total = tf.reduce_sum(score)
+                g = tape.gradient(total, p)
+                m = b1 * m + (1.0 - b1) * g
+                v = b2 * v + (1.0 - b2) * tf.square(g)
+                n = tf.cast(i + 1, tf.float32)
+                p = p + lr * (m / (1.0 - tf.pow(b1, n))) / (tf.sqrt(v / (1.0 - tf.pow(b2, n))) + ADAM_EPS)
+                g_rms = tf.sqrt(tf.reduce_mean(tf.square(g), axis=[1, 2, 3, 4]))
+                return j + 1, p, m, v, scores.write(j, score), grads.write(j, g_rms)
+
+            _, p, m, v, scores, grads = tf.while_loop(lambda j, *_: j < count, body,
+                                                      (tf.constant(0), p, m, v, scores, grads))
+            empty = tf.zeros([0, batch])
+            return (p, m, v, tf.cond(count > 0, scores.stack, lambda: empty),
+                    tf.cond(count > 0, grads.stack, lambda: empty))
+
+        return _compiled(loop)
+
+    def _image_function(self, size, decay_power):
+        key = ("image", tuple(size), float(decay_power))
+        if key not in self._loops:
+            import tensorflow as tf
+
+            self._loops[key] = _compiled(lambda p: _fourier_to_image(p, key[1], decay_power=key[2]))
+        return self._loops[key]
 
     def _score(self, x, targets):
         if self._score_fn is None:
             import tensorflow as tf
 
-            self._score_fn = tf.function(lambda x, t: self.objective(self._forward(x), t), autograph=False)
+            self._score_fn = _compiled(lambda x, t: self.objective(self._forward(x), t))
         return self._score_fn(x, targets)
 
     def run(self, init, targets, steps: int = 30, lr: float = 4.0, regs: Regularizers | None = None,
             seed: int = 0, progress: bool = True, callback=None, callback_every: int = 10,
-            desc: str = "gradient ascent", bar=None) -> AscentResult:
+            desc: str = "gradient ascent", bar=None, parameterization: str = "pixel",
+            size=None, decay_power: float = FOURIER_DECAY) -> AscentResult:
         """Gradient ascent from ``init`` (B, H, W, 3) 0..255, image i maximising target ``targets[i]``.
 
         The steps run inside the compiled loop in blocks of about a quarter
@@ -500,8 +848,15 @@ class AscentEngine:
                 ``callback_every`` steps and at the end (live previews).
             desc: progress bar label.
             bar: an open tqdm bar to advance instead of opening one (chunked runs).
+            parameterization: ``"pixel"`` (init are images, normalised
+                gradient steps of RMS ``lr``) or ``"fourier"`` (init are
+                Fourier parameters (B, 3, H, W//2+1, 2), see
+                :func:`initial_spectra`; Adam steps of size ``lr``; only the
+                transformations jitter, scale, rotate and pad apply).
+            size: (H, W) of the images (needed for ``"fourier"`` with an odd width).
+            decay_power: ``"fourier"`` only: exponent of the 1/f scaling (:func:`fourier_scale`).
         Returns:
-            AscentResult.
+            AscentResult (``images`` are always the (B, H, W, 3) images).
         """
         import time
 
@@ -510,33 +865,52 @@ class AscentEngine:
 
         regs = regs or Regularizers()
         steps = int(steps)
-        loop = self.loop_function(regs.flags)
-        x = tf.convert_to_tensor(np.asarray(init, np.float32))
+        fourier = parameterization == "fourier"
+        if parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {sorted(PARAMETERIZATIONS)}, got {parameterization!r}")
         t = tf.convert_to_tensor(np.asarray(targets, np.int32))
-        kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(_MIN_KERNEL, np.float32)
-        radius, side = (kernel.size - 1) // 2, min(int(x.shape[1]), int(x.shape[2]))
-        if regs.blur_every and radius >= side:
-            raise ValueError(
-                f"blur_sigma={regs.blur_sigma:g} blurs {radius} pixels each way, too wide for "
-                f"{x.shape[1]}x{x.shape[2]} images: use blur_sigma <= {(side - 1) / 3:.2f} or larger images"
-            )
-        fixed = [tf.constant(int(seed) % 2**31, tf.int32), tf.constant(int(regs.jitter), tf.int32),
-                 tf.constant(kernel), tf.constant(max(1, int(regs.blur_every)), tf.int32)]
-        fixed += [tf.constant(float(v), tf.float32) for v in
-                  (lr, regs.l2_decay, regs.tv, regs.norm_pct, regs.contrib_pct)]
+        seed_t = tf.constant(int(seed) % 2**31, tf.int32)
+        moves = [tf.constant(float(regs.scale), tf.float32), tf.constant(float(regs.rotate), tf.float32)]
+        if fourier:
+            if regs.pixel_only:
+                raise ValueError(_FOURIER_REGS_MESSAGE.format(regs.pixel_only))
+            p = tf.convert_to_tensor(np.asarray(init, np.float32))
+            if size is None:
+                size = (int(p.shape[2]), 2 * int(p.shape[3]) - 2)
+            loop = self.fourier_loop_function(regs.flags, size, decay_power)
+            to_image = self._image_function(size, decay_power)
+            state = [p, tf.zeros_like(p), tf.zeros_like(p)]
+            fixed = [seed_t, tf.constant(int(regs.jitter), tf.int32), *moves, tf.constant(float(lr), tf.float32)]
+            shape = tuple(p.shape)
+        else:
+            loop = self.loop_function(regs.flags)
+            x = tf.convert_to_tensor(np.asarray(init, np.float32))
+            kernel = _gaussian_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(_MIN_KERNEL, np.float32)
+            radius, side = (kernel.size - 1) // 2, min(int(x.shape[1]), int(x.shape[2]))
+            if regs.blur_every and radius >= side:
+                raise ValueError(
+                    f"blur_sigma={regs.blur_sigma:g} blurs {radius} pixels each way, too wide for "
+                    f"{x.shape[1]}x{x.shape[2]} images: use blur_sigma <= {(side - 1) / 3:.2f} or larger images"
+                )
+            fixed = [seed_t, tf.constant(int(regs.jitter), tf.int32),
+                     tf.constant(kernel), tf.constant(max(1, int(regs.blur_every)), tf.int32)]
+            fixed += [tf.constant(float(v), tf.float32) for v in
+                      (lr, regs.l2_decay, regs.tv, regs.norm_pct, regs.contrib_pct)]
+            fixed += moves
+            state, to_image, shape = [x], (lambda x: x), tuple(x.shape)
         own_bar = bar is None
         if own_bar:
             bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
         every = max(1, int(callback_every)) if callback is not None else steps
         scores, grads = [], []
-        pace_key = (regs.flags, tuple(x.shape))
+        pace_key = (parameterization, regs.flags, shape)
         per_step = self._pace.get(pace_key)
         done, block = 0, 1 if per_step is None else max(1, int(_BLOCK_SECONDS / per_step))
         start = time.perf_counter()
         while done < steps:
             count = min(block, steps - done, every - done % every)
             began = time.perf_counter()
-            x, score, grad_rms = loop(x, t, tf.constant(done), tf.constant(count), *fixed)
+            *state, score, grad_rms = loop(*state, t, tf.constant(done), tf.constant(count), *fixed)
             scores.append(score.numpy())
             grads.append(grad_rms.numpy())
             took = time.perf_counter() - began
@@ -549,7 +923,8 @@ class AscentEngine:
             done += count
             bar.update(count)
             if callback is not None and (done % every == 0 or done == steps):
-                callback(done, x.numpy())
+                callback(done, to_image(state[0]).numpy())
+        x = to_image(state[0])
         if callback is not None and steps == 0:
             callback(0, x.numpy())
         final = self._score(x, t).numpy()
@@ -561,7 +936,7 @@ class AscentEngine:
         grad_hist = np.concatenate(grads) if grads else np.zeros((0, b), np.float32)
         dead = np.all(grad_hist == 0, axis=0) if steps else np.zeros(b, bool)
         return AscentResult(images=x.numpy(), history=history, final=final, dead=dead,
-                            targets=np.asarray(targets), seconds=seconds)
+                            targets=np.asarray(targets), seconds=seconds, parameterization=parameterization)
 
 
 def _run_batched(engine, init, targets, batch_size, steps, progress, callback, desc, **kw) -> AscentResult:
@@ -595,6 +970,7 @@ def _run_batched(engine, init, targets, batch_size, steps, progress, callback, d
         dead=np.concatenate([p.dead for p in parts])[:n],
         targets=np.asarray(targets),
         seconds=float(sum(p.seconds for p in parts)),
+        parameterization=parts[0].parameterization,
     )
 
 
@@ -722,6 +1098,46 @@ def deprocess_images(images, dead=None, contrast: float = 0.15) -> np.ndarray:
     return out
 
 
+def viewable(result) -> np.ndarray:
+    """uint8 images of an :class:`AscentResult`, drawn the way its parameterisation needs.
+
+    ``"pixel"`` results go through :func:`deprocess_images` (each image
+    standardised: plain ascent leaves them near grey with a few extremes);
+    ``"fourier"`` images are already photos in 0..255 (sigmoid) and are
+    only rounded. Dead targets are plain grey (128) either way.
+
+    Args:
+        result: AscentResult.
+    Returns:
+        (B, H, W, 3) uint8.
+    Used by: visualize_filters, visualize_classes, notebooks 02 and 03.
+    """
+    if getattr(result, "parameterization", "pixel") != "fourier":
+        return deprocess_images(result.images, dead=result.dead)
+    out = np.rint(np.clip(result.images, 0.0, 255.0)).astype(np.uint8)
+    out[np.asarray(result.dead, bool)] = 128
+    return out
+
+
+def _setup(preset, regs, parameterization, lr, pixel_default):
+    """Check the parameterisation and build (Regularizers, lr) for it (clear errors for bad combinations)."""
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"parameterization must be one of {sorted(PARAMETERIZATIONS)}, got {parameterization!r}")
+    if isinstance(preset, str) and preset == "auto":
+        preset = "robust" if parameterization == "fourier" else pixel_default
+    reg = regularizers(preset, **regs)
+    if parameterization == "fourier" and reg.pixel_only:
+        raise ValueError(_FOURIER_REGS_MESSAGE.format(reg.pixel_only))
+    lr = PARAMETERIZATIONS[parameterization] if lr is None else lr
+    return reg, lr
+
+
+def _start(targets, size, seed, parameterization):
+    if parameterization == "fourier":
+        return initial_spectra(targets, size, seed)
+    return initial_images(targets, size, seed)
+
+
 # ------------------------------------------------------------------ filters ----
 
 def _check_int(value, name: str, minimum: int = 0) -> int:
@@ -763,13 +1179,15 @@ def _check_targets(values, count, what: str, where: str) -> np.ndarray:
 
 
 def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
-                     preprocess=None, lr: float = 4.0, preset=None, progress: bool = True,
-                     callback=None, callback_every: int = 10, batch_size=32, **regs) -> AscentResult:
+                     preprocess=None, lr=None, preset="auto", progress: bool = True,
+                     callback=None, callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
+                     decay_power: float = FOURIER_DECAY, **regs) -> AscentResult:
     """Gradient ascent for several filters of one layer, as one batch (see module doc).
 
     Same arguments as :func:`visualize_filters`; returns the raw
     :class:`AscentResult` (float images, objective history, dead mask).
     """
+    reg, lr = _setup(preset, regs, parameterization, lr, None)
     _check_run_args(steps, seed, lr, callback_every)
     names = conv_layer_names(model)
     _, lay = find_layer(model, layer, valid=names)
@@ -778,12 +1196,12 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     channels = lay.output.shape[-1]
     filters = _check_targets(filters, channels, "filters", f"layer {layer!r}")
     h, w = _as_size(size, model)
-    reg = regularizers(preset, **regs)
-    engine = get_engine(model, layer, "channel", preprocess, size=(h, w))
-    init = initial_images(filters, (h, w), seed)
+    engine = get_engine(model, layer, "channel", preprocess, size=(h + 2 * reg.pad, w + 2 * reg.pad))
+    init = _start(filters, (h, w), seed, parameterization)
     result = _run_batched(engine, init, filters, batch_size, steps, progress, callback,
                           f"{layer}: {len(filters)} filter{'s' if len(filters) != 1 else ''}", lr=lr, regs=reg, seed=seed,
-                          callback_every=callback_every)
+                          callback_every=callback_every, parameterization=parameterization, size=(h, w),
+                          decay_power=decay_power)
     if result.dead.any():
         warnings.warn(
             f"filters {result.targets[result.dead].tolist()} of layer {layer!r} never fired on the start "
@@ -794,8 +1212,9 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
 
 
 def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, seed: int = 0,
-                      preprocess=None, lr: float = 4.0, preset=None, progress: bool = True,
-                      callback=None, callback_every: int = 10, batch_size=32, **regs) -> np.ndarray:
+                      preprocess=None, lr=None, preset="auto", progress: bool = True,
+                      callback=None, callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
+                      decay_power: float = FOURIER_DECAY, **regs) -> np.ndarray:
     """The input pattern each filter of ``layer`` responds to most, by gradient ascent.
 
     All filters are optimised together as one batch in one compiled step
@@ -811,8 +1230,11 @@ def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, se
         seed: seed of the start noise (and jitter): same seed, same image.
         preprocess: applied to the 0..255 images inside the graph, e.g.
             ``card.preprocess`` (default identity).
-        lr: RMS pixel change per step (0..255 scale).
-        preset: a name in :data:`PRESETS` or a Regularizers.
+        lr: step size; default 4.0 for ``"pixel"`` (RMS pixel change per
+            step, 0..255 scale), 0.05 for ``"fourier"`` (Adam's step).
+        preset: a name in :data:`PRESETS` or a Regularizers; ``"auto"``
+            (default) is no regulariser for ``"pixel"``, ``"robust"`` for
+            ``"fourier"``.
         progress: tqdm.auto progress bar.
         callback: optional ``callback(step, images)`` called every
             ``callback_every`` steps and at the end, with the float images
@@ -823,40 +1245,48 @@ def visualize_filters(model, layer: str, filters, steps: int = 30, size=None, se
             batches get slower per image (VGG16 block3_conv1 at 128 px:
             36 ms per image-step in batches of 16, 71 ms in one batch of 64)
             and take more memory; 32 is a safe middle.
+        parameterization: ``"pixel"`` (the course's original: the pixels
+            are the variables) or ``"fourier"`` (Olah et al. 2017: a 1/f
+            scaled spectrum in decorrelated colours through a sigmoid,
+            Adam steps; see :func:`fourier_images`).
+        decay_power: ``"fourier"`` only: the spectrum's scaling 1/f**decay_power
+            (:func:`fourier_scale`; Lucid: 1, default :data:`FOURIER_DECAY`).
         **regs: individual regulariser strengths (see :class:`Regularizers`).
     Returns:
-        (F, H, W, 3) uint8 images (see :func:`deprocess_images`); a filter
+        (F, H, W, 3) uint8 images (see :func:`viewable`); a filter
         that never fires gives plain grey and a RuntimeWarning naming it.
     Used by: notebook 02 and helpers.widgets.filters.
     """
     result = maximize_filters(model, layer, filters, steps=steps, size=size, seed=seed,
                               preprocess=preprocess, lr=lr, preset=preset, progress=progress,
                               callback=callback, callback_every=callback_every, batch_size=batch_size,
-                              **regs)
-    return deprocess_images(result.images, dead=result.dead)
+                              parameterization=parameterization, decay_power=decay_power, **regs)
+    return viewable(result)
 
 
 # ------------------------------------------------------------------ classes ----
 
 def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
-                     lr: float = 4.0, preset="yosinski3", progress: bool = True, callback=None,
-                     callback_every: int = 10, batch_size=32, **regs) -> AscentResult:
+                     lr=None, preset="auto", progress: bool = True, callback=None,
+                     callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
+                     decay_power: float = FOURIER_DECAY, **regs) -> AscentResult:
     """Gradient ascent on class scores before the softmax, all classes as one batch.
 
     Same arguments as :func:`visualize_classes`; returns the raw :class:`AscentResult`.
     """
     from .models import logits_model
 
+    reg, lr = _setup(preset, regs, parameterization, lr, "yosinski3")
     _check_run_args(steps, seed, lr, callback_every)
     n_classes = logits_model(model).outputs[0].shape[-1]
     classes = _check_targets(classes, n_classes, "classes", f"model {model.name!r}")
     h, w = _as_size(size, model, default=224)
-    reg = regularizers(preset, **regs)
-    engine = get_engine(model, None, "logit", preprocess, size=(h, w))
-    init = initial_images(classes, (h, w), seed)
+    engine = get_engine(model, None, "logit", preprocess, size=(h + 2 * reg.pad, w + 2 * reg.pad))
+    init = _start(classes, (h, w), seed, parameterization)
     result = _run_batched(engine, init, classes, batch_size, steps, progress, callback,
                           f"{len(classes)} class{'es' if len(classes) != 1 else ''}", lr=lr, regs=reg,
-                          seed=seed, callback_every=callback_every)
+                          seed=seed, callback_every=callback_every, parameterization=parameterization, size=(h, w),
+                          decay_power=decay_power)
     if result.dead.any():
         warnings.warn(
             f"classes {result.targets[result.dead].tolist()} had a zero gradient at every step: drawn as plain grey.",
@@ -866,8 +1296,9 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
 
 
 def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0, preprocess=None,
-                      lr: float = 4.0, preset="yosinski3", progress: bool = True, callback=None,
-                      callback_every: int = 10, batch_size=32, **regs) -> np.ndarray:
+                      lr=None, preset="auto", progress: bool = True, callback=None,
+                      callback_every: int = 10, batch_size=32, parameterization: str = "pixel",
+                      decay_power: float = FOURIER_DECAY, **regs) -> np.ndarray:
     """The synthetic input that most excites each class score (DeepVis), by gradient ascent.
 
     The objective is the class score *before* the softmax
@@ -880,20 +1311,24 @@ def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0
         size: int or (H, W); default the model's input size.
         seed: same seed, same image.
         preprocess: e.g. ``card.preprocess`` (applied inside the graph).
-        lr: RMS pixel change per step (0..255 scale).
-        preset: a name in :data:`PRESETS` (default ``"yosinski3"``: decay
-            1e-4, blur 1.0 every 4 steps), a Regularizers, or None.
+        lr: step size; default 4.0 for ``"pixel"`` (RMS pixel change per
+            step, 0..255 scale), 0.05 for ``"fourier"`` (Adam's step).
+        preset: a name in :data:`PRESETS`, a Regularizers, or None;
+            ``"auto"`` (default) is ``"yosinski3"`` (decay 1e-4, blur 1.0
+            every 4 steps) for ``"pixel"`` and ``"robust"`` for ``"fourier"``.
         progress, callback, callback_every: progress bar and live preview.
         batch_size: classes per batch (see :func:`visualize_filters`).
+        parameterization: ``"pixel"`` or ``"fourier"`` (see :func:`visualize_filters`).
         **regs: individual regulariser strengths (override the preset).
     Returns:
-        (C, H, W, 3) uint8 images (see :func:`deprocess_images`).
+        (C, H, W, 3) uint8 images (see :func:`viewable`).
     Used by: notebook 03.
     """
     result = maximize_classes(model, classes, steps=steps, size=size, seed=seed, preprocess=preprocess,
                               lr=lr, preset=preset, progress=progress, callback=callback,
-                              callback_every=callback_every, batch_size=batch_size, **regs)
-    return deprocess_images(result.images, dead=result.dead)
+                              callback_every=callback_every, batch_size=batch_size,
+                              parameterization=parameterization, decay_power=decay_power, **regs)
+    return viewable(result)
 
 
 # ---------------------------------------------------------------- measures ----

@@ -308,3 +308,56 @@ def test_class_search_uses_imagenet_names_for_1000_classes():
     assert [v for _, v in w.class_picker.options] == [130, 736, 779]
     w.search.value = "school bus"
     assert w.class_picker.value == 779 and "school_bus" in w.info.value
+
+
+# ------------------------------------------------ parameterisation lesson ----
+
+def test_radial_highpass_share_by_hand():
+    yy, xx = np.mgrid[0:32, 0:32]
+    low = GREY + 50 * np.cos(2 * np.pi * (3 * xx + 2 * yy) / 32)  # radius sqrt(13)/32 = 0.113 < 0.125
+    high = GREY + 50 * np.cos(2 * np.pi * (3 * xx + 3 * yy) / 32)  # radius sqrt(18)/32 = 0.133 > 0.125
+    rgb = lambda g: np.repeat(g[None, ..., None], 3, axis=-1)  # noqa: E731
+    got = deepvis.radial_highpass_share(np.concatenate([rgb(low), rgb(high), np.full((1, 32, 32, 3), 9.0)]))
+    np.testing.assert_allclose(got, [0.0, 1.0, 0.0], atol=1e-9)
+    # the max-norm measure (highpass_energy_ratio, cutoff 0.25) calls both "low": the radius is the difference
+    assert deepvis.highpass_energy_ratio(rgb(high), cutoff=0.25)[0] < 1e-9
+    # white noise: the share of the 64 x 64 frequency grid outside the radius (counted here, not pi r^2)
+    noise = np.random.default_rng(0).normal(size=(8, 64, 64, 3))
+    f = np.hypot(np.fft.fftfreq(64)[:, None], np.fft.fftfreq(64)[None, :])
+    outside = ((f > 0.125).sum()) / (64 * 64 - 1)
+    assert abs(deepvis.radial_highpass_share(noise).mean() - outside) < 0.01
+    # a colour pattern counts in every channel: red-only high frequency is still all high
+    red = np.zeros((1, 32, 32, 3))
+    red[0, ..., 0] = high - GREY
+    assert deepvis.radial_highpass_share(red)[0] > 0.999
+    with pytest.raises(ValueError, match="radius"):
+        deepvis.radial_highpass_share(noise, radius=1.5)
+
+
+def test_compare_parameterizations_report_and_figure(card):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    classes = [0, 3]
+    results = deepvis.compare_parameterizations(card.model, classes, steps=3, progress=False)
+    assert list(results) == list(deepvis.PARAMETERIZATION_RUNS)
+    assert [r.parameterization for r in results.values()] == ["pixel", "pixel", "fourier"]
+    report = deepvis.picture_report(card, results, classes)
+    for label, r in report.items():
+        assert r["images"].dtype == np.uint8 and r["images"].shape == (2, 64, 64, 3)
+        probs = card.predict(r["images"].astype(np.float32))  # recomputed: p of the intended class
+        np.testing.assert_allclose(r["p"], probs[[0, 1], classes], rtol=1e-6)
+        np.testing.assert_allclose(r["hf"], deepvis.radial_highpass_share(r["images"]))
+    fig = deepvis.report_figure(report, ["circle", "star"])
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert len(fig.axes) == 6 and len(labels) == 3 and all("\np " in s and "\nHF " in s for s in labels)
+    assert all(ax.get_title() in ("circle", "star") for ax in fig.axes)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="same number of images"):
+        deepvis.rows_figure({"a": np.zeros((2, 4, 4, 3), np.uint8), "b": np.zeros((1, 4, 4, 3), np.uint8)}, ["x", "y"])
+
+
+def test_seconds_per_step_for_the_fourier_parameterisation(card):
+    s = deepvis.seconds_per_step(card.model, [0, 1], parameterization="fourier", steps=2, repeats=1)
+    assert s > 0

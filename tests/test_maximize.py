@@ -423,6 +423,14 @@ def test_filter_explorer_reacts_to_its_controls(edge_model):
     assert "blur" in w.info.value
     w.filter_slider.value = 3  # the dead one
     assert "never fired" in w.info.value
+    w.filter_slider.value = 0
+    pixel_view = w.pattern_view.value
+    w.param_picker.value = "fourier"
+    assert "Fourier spectrum" in w.info.value and "rotate=10" in w.info.value and "blur" not in w.info.value
+    assert w.pattern_view.value != pixel_view
+    assert w.toggles["blur"].disabled and not w.toggles["jitter"].disabled
+    w.param_picker.value = "pixel"
+    assert w.pattern_view.value == pixel_view and not w.toggles["blur"].disabled  # from the cache
 
 
 # --------------------------------------------------------------- measures ----
@@ -450,3 +458,218 @@ def test_high_frequency_energy_by_hand():
     noise = np.random.default_rng(0).normal(0, 1, (1, 64, 64, 3)).repeat(1, axis=0)
     assert maximize.high_frequency_energy(noise)[0] == pytest.approx(1.0, abs=0.1)
     assert maximize.high_frequency_energy(np.full((1, 4, 4, 3), 9.0))[0] == 0.0
+
+
+# ------------------------------------------- pixel path unchanged, by hand ----
+
+def _hand_pixel_ascent(model, init, targets, steps, lr, decay=0.0, jitter=0, seed=0, blur=None):
+    """The course's original pixel update, recomputed step by step in numpy (gradients by a plain tape).
+
+    Per step: optional roll by the step's jitter shift (drawn as the engine
+    draws it from (seed, step)), objective = mean of channel t of the model
+    output, x <- clip(grey + (1 - decay)(x + lr g / rms(g) - grey)), then
+    every ``blur[1]`` steps a numpy Gaussian blur of width ``blur[0]``.
+    """
+    x = np.array(init, np.float64)
+    for i in range(steps):
+        if jitter:
+            shift = tf.random.stateless_uniform([2], seed=tf.constant([seed, i]), minval=-jitter,
+                                                maxval=jitter + 1, dtype=tf.int32).numpy()
+        else:
+            shift = np.zeros(2, int)
+        xt = tf.constant(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            out = model(tf.roll(xt, shift, axis=[1, 2]))
+            total = tf.reduce_sum([tf.reduce_mean(out[b, ..., t]) for b, t in enumerate(targets)])
+        g = tape.gradient(total, xt).numpy().astype(np.float64)
+        rms = np.sqrt(np.mean(g ** 2, axis=(1, 2, 3), keepdims=True))
+        z = (x + lr * g / (rms + 1e-12) - GREY) * (1.0 - decay)
+        x = np.clip(z + GREY, 0, 255)
+        if blur and (i + 1) % blur[1] == 0:
+            x = np.stack([_numpy_blur(im, blur[0]) for im in x])
+    return x
+
+
+@pytest.mark.parametrize("options", [{}, {"jitter": 2}, {"l2_decay": 0.1}, {"blur_sigma": 1.0, "blur_every": 2},
+                                     {"jitter": 1, "blur_sigma": 0.7, "blur_every": 2}])
+def test_pixel_parameterisation_reproduces_the_original_update_by_hand(options):
+    model = conv_model(10, np.random.default_rng(7).normal(size=(3, 3, 3, 5)).astype(np.float32))
+    targets = [0, 3, 4]
+    init = maximize.initial_images(targets, (10, 10), seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = maximize.maximize_filters(model, "conv", targets, steps=4, seed=2, progress=False,
+                                        parameterization="pixel", **options)
+    blur = (options["blur_sigma"], options["blur_every"]) if "blur_every" in options else None
+    ref = _hand_pixel_ascent(model, init, targets, 4, 4.0, decay=options.get("l2_decay", 0.0),
+                             jitter=options.get("jitter", 0), seed=2, blur=blur)
+    np.testing.assert_allclose(got.images, ref, atol=2e-3)
+    assert got.parameterization == "pixel"
+    # the defaults of the new arguments are the old behaviour: no preset, lr 4, pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        old_call = maximize.maximize_filters(model, "conv", targets, steps=4, seed=2, progress=False, lr=4.0,
+                                             preset=None, **options)
+    np.testing.assert_array_equal(old_call.images, got.images)
+
+
+# ------------------------------------------------ Fourier parameterisation ----
+
+@pytest.mark.parametrize("ky, kx", [(0, 0), (2, 3), (5, 1), (0, 4)])
+def test_one_fourier_coefficient_gives_the_expected_cosine(ky, kx):
+    h, w = 12, 16
+    p = np.zeros((1, 3, h, w // 2 + 1, 2), np.float32)
+    a, b = 0.3, -0.2
+    p[0, 1, ky, kx] = (a, b)                                 # channel 1 only
+    got = maximize._spectrum_to_linear(tf.constant(p), (h, w), decay_power=1.0).numpy()[0]  # Lucid's 1/f
+    yy, xx = np.mgrid[0:h, 0:w]
+    theta = 2 * np.pi * (ky * yy / h + kx * xx / w)
+    f = np.hypot(ky / h if ky <= h // 2 else (ky - h) / h, kx / w)
+    amp = np.sqrt(h * w) / max(f, 1 / max(h, w))             # the 1/f scaling, by hand
+    # irfft2 of one coefficient: its conjugate partner doubles it, except on the DC / Nyquist columns
+    twice = 1.0 if kx in (0, w // 2) else 2.0
+    expected = amp * twice * (a * np.cos(theta) - b * np.sin(theta)) / (h * w) / 4.0
+    if kx in (0, w // 2) and ky in (0, h // 2):
+        expected = amp * a * np.cos(theta) / (h * w) / 4.0  # a self-conjugate bin keeps only its real part
+    np.testing.assert_allclose(got[..., 1], expected, atol=1e-6)
+    np.testing.assert_allclose(got[..., [0, 2]], 0.0, atol=1e-7)
+
+
+def test_steeper_fourier_scale_is_a_power_of_frequency_with_lucids_rms():
+    h, w = 10, 14
+    lucid, steep = maximize.fourier_scale((h, w), 1.0), maximize.fourier_scale((h, w), 1.5)
+    f = np.maximum(np.hypot(np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]), 1 / max(h, w))
+    np.testing.assert_allclose(lucid, np.sqrt(h * w) / f, rtol=1e-6)     # Lucid's scale, exactly
+    ratio = steep * f ** 1.5                                              # constant if steep ~ f^-1.5
+    np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.mean(steep.astype(np.float64) ** 2)),
+                               np.sqrt(np.mean(lucid.astype(np.float64) ** 2)), rtol=1e-5)
+    assert maximize.fourier_scale((h, w)).shape == (h, w // 2 + 1)
+    with pytest.raises(ValueError, match="decay_power"):
+        maximize.fourier_scale((h, w), -1)
+
+
+def test_colour_decorrelation_matrix_and_its_inverse():
+    m = maximize.color_matrix().astype(np.float64)
+    np.testing.assert_allclose(m @ np.linalg.inv(m), np.eye(3), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(m, axis=0).max(), 1.0, atol=1e-6)
+    # first column: the brightness direction (all three channels the same sign, nearly equal)
+    assert (m[:, 0] > 0).all() and m[:, 0].max() / m[:, 0].min() < 1.1
+    # a flat (DC-only) decorrelated colour d becomes 255 sigmoid(M d) in every pixel
+    h, w = 6, 8
+    p = np.zeros((1, 3, h, w // 2 + 1, 2), np.float32)
+    d_dc = np.array([0.5, -1.0, 2.0])
+    p[0, :, 0, 0, 0] = d_dc
+    d = d_dc * np.sqrt(h * w) * max(h, w) / (h * w) / 4.0    # the DC bin's value after scale, irfft, /4
+    expected = 255.0 / (1.0 + np.exp(-(m @ d)))
+    got = maximize.fourier_images(p, decay_power=1.0)
+    assert got.shape == (1, h, w, 3)
+    np.testing.assert_allclose(got[0], np.broadcast_to(expected, (h, w, 3)), rtol=1e-5)
+    plain = maximize.fourier_images(p, decorrelate=False, decay_power=1.0)
+    np.testing.assert_allclose(plain[0, 0, 0], 255.0 / (1.0 + np.exp(-d)), rtol=1e-5)
+
+
+def test_zoom_and_rotation_transform_by_hand():
+    x = np.random.default_rng(0).uniform(0, 255, (2, 9, 9, 3)).astype(np.float32)
+    flags = maximize._norm_flags(maximize.regularizers(scale=0.1, rotate=10).flags)
+    seed, step = tf.constant(3), tf.constant(5)
+    # no zoom, no rotation: the identity
+    same = maximize._warp_matrix(seed, step, 0.0, 0.0, 9, 9)
+    np.testing.assert_allclose(maximize._transform_graph(tf.constant(x), flags, None, same).numpy(), x, atol=1e-3)
+    # a quarter turn is numpy's rot90 (one way or the other); a zoom by 2 keeps the centre pixel
+    quarter = maximize._warp_from(1.0, 90.0, 9, 9)
+    got = maximize._transform_graph(tf.constant(x), flags, None, quarter).numpy()
+    assert min(np.abs(got - np.rot90(x, k, axes=(1, 2))).max() for k in (1, 3)) < 1e-2
+    zoomed = maximize._transform_graph(tf.constant(x), flags, None, maximize._warp_from(2.0, 0.0, 9, 9)).numpy()
+    np.testing.assert_allclose(zoomed[:, 4, 4], x[:, 4, 4], atol=1e-3)
+    np.testing.assert_allclose(zoomed[:, 4, 6], x[:, 4, 5], atol=1e-3)   # 2 px from the centre reads 1 px
+    # the random draws: zoom in 1 +- 0.1, angle in +-10 degrees, different at every step, same for a seed
+    drawn = []
+    for i in range(40):
+        m = maximize._warp_matrix(seed, tf.constant(i), 0.1, 10.0, 9, 9).numpy()[0]
+        drawn.append((1 / np.hypot(m[0], m[1]), np.degrees(np.arctan2(m[1], m[0]))))
+    drawn = np.array(drawn)
+    assert (np.abs(drawn[:, 0] - 1) <= 0.1 + 1e-6).all() and (np.abs(drawn[:, 1]) <= 10 + 1e-4).all()
+    assert drawn[:, 0].std() > 0.03 and drawn[:, 1].std() > 3
+    again = maximize._warp_matrix(seed, tf.constant(7), 0.1, 10.0, 9, 9).numpy()[0]
+    np.testing.assert_allclose(1 / np.hypot(again[0], again[1]), drawn[7, 0], rtol=1e-6)
+    # the pad: a grey border of the asked width around the unchanged image
+    padded = maximize._transform_graph(tf.constant(x), maximize._norm_flags((False,) * 8 + (2,)))
+    assert padded.shape == (2, 13, 13, 3)
+    np.testing.assert_allclose(padded.numpy()[:, 2:-2, 2:-2], x, atol=1e-4)
+    assert (padded.numpy()[:, :2] == GREY).all()
+
+
+def test_first_fourier_step_is_adams_sign_step():
+    model = conv_model(8, np.random.default_rng(1).normal(size=(3, 3, 3, 4)).astype(np.float32))
+    targets = [1, 2]
+    start = maximize.initial_spectra(targets, (8, 8), seed=0)
+    result = maximize.maximize_filters(model, "conv", targets, steps=1, seed=0, progress=False,
+                                       parameterization="fourier", preset=None, lr=0.05)
+    p = tf.constant(start)
+    with tf.GradientTape() as tape:
+        tape.watch(p)
+        images = maximize._fourier_to_image(p, (8, 8))
+        out = model(images)
+        total = tf.reduce_sum([tf.reduce_mean(out[b, ..., t]) for b, t in enumerate(targets)])
+    g = tape.gradient(total, p).numpy()
+    # Adam's first step with bias correction: m_hat = g, v_hat = g^2 -> lr * g / (|g| + eps)
+    p1 = start + 0.05 * g / (np.abs(g) + 1e-8)
+    np.testing.assert_allclose(result.images, maximize.fourier_images(p1), atol=1e-3)
+    np.testing.assert_allclose(result.history[0], [out[b, ..., t].numpy().mean() for b, t in enumerate(targets)],
+                               rtol=1e-4)
+
+
+def test_fourier_ascent_is_deterministic_and_batch_independent():
+    model = conv_model(12, np.random.default_rng(2).normal(size=(3, 3, 3, 6)).astype(np.float32))
+    kw = dict(steps=6, progress=False, parameterization="fourier", scale=0.1, rotate=10, jitter=2, pad=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = maximize.maximize_filters(model, "conv", [0, 3, 5], seed=4, **kw)
+        b = maximize.maximize_filters(model, "conv", [0, 3, 5], seed=4, **kw)
+        c = maximize.maximize_filters(model, "conv", [0, 3, 5], seed=5, **kw)
+        alone = maximize.maximize_filters(model, "conv", [3], seed=4, **kw)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert np.abs(a.images - c.images).mean() > 1.0
+    np.testing.assert_allclose(alone.images[0], a.images[1], atol=1e-3)
+    assert a.parameterization == "fourier" and a.images.shape == (3, 12, 12, 3)
+    assert np.isfinite(a.images).all() and (a.images >= 0).all() and (a.images <= 255).all()
+    assert (a.final > a.history[0]).all(), (a.history[0], a.final)
+    shown = maximize.viewable(a)
+    np.testing.assert_array_equal(shown, np.rint(a.images).astype(np.uint8))  # sigmoid images: only rounded
+
+
+def test_one_trace_per_set_of_active_options():
+    model = conv_model(8, np.random.default_rng(3).normal(size=(3, 3, 3, 8)).astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # strengths, seeds, learning rates and the number of filters in a chunk of equal size change: one trace
+        for jitter, scale, rotate, seed, lr in [(1, 0.05, 5, 0, 0.05), (3, 0.2, 15, 1, 0.1), (2, 0.1, 30, 2, 0.02)]:
+            maximize.maximize_filters(model, "conv", range(8), steps=3, seed=seed, lr=lr, progress=False,
+                                      parameterization="fourier", preset=None, jitter=jitter, scale=scale,
+                                      rotate=rotate)
+            maximize.maximize_filters(model, "conv", list(range(8))[::-1], steps=2, seed=seed, progress=False,
+                                      parameterization="pixel", jitter=jitter, scale=scale, rotate=rotate)
+        maximize.maximize_filters(model, "conv", range(8), steps=2, progress=False, parameterization="fourier",
+                                  preset=None)
+    engine = maximize.get_engine(model, "conv", "channel", None, size=(8, 8))
+    moving = maximize.regularizers(jitter=1, scale=0.1, rotate=1).flags
+    assert engine.fourier_loop_function(moving, (8, 8)).experimental_get_tracing_count() == 1
+    assert engine.loop_function(moving).experimental_get_tracing_count() == 1
+    assert engine.fourier_loop_function(maximize.Regularizers().flags, (8, 8)).experimental_get_tracing_count() == 1
+    fourier_loops = [k for k in engine._loops if isinstance(k, tuple) and k and k[0] == "fourier"]
+    assert len(fourier_loops) == 2  # two sets of active options, two loops
+
+
+def test_fourier_refuses_pixel_regularisers_and_unknown_parameterisations(edge_model):
+    with pytest.raises(ValueError, match=r"pixel regularisers \['l2_decay', 'blur_sigma'\].*robust"):
+        maximize.maximize_classes(edge_model, [0], steps=1, progress=False, parameterization="fourier",
+                                  preset="yosinski3")
+    with pytest.raises(ValueError, match="parameterization must be one of"):
+        maximize.maximize_filters(edge_model, "conv", [0], steps=1, progress=False, parameterization="fft")
+    with pytest.raises(ValueError, match=r"scale=0.9 is outside"):
+        maximize.regularizers(scale=0.9)
+    with pytest.raises(TypeError, match="whole number"):
+        maximize.regularizers(pad=1.5)
+    assert maximize.regularizers("robust").describe() == "jitter=8, scale=0.1, rotate=10, pad=12"

@@ -1,7 +1,8 @@
 """Explorer widget for filter patterns (notebook 02_convnet_filters).
 
 ``filter_explorer(model, ...)`` lets a student pick a conv layer, a filter,
-the number of ascent steps and toggle regularisers; the pattern is
+the number of ascent steps, what is optimised (the pixels, or the Fourier
+parametrisation with its transformations) and toggle regularisers; the pattern is
 recomputed with :func:`helpers.maximize.maximize_filters` (one filter, a
 fraction of a second on ShapesNet) and cached, so going back is instant.
 """
@@ -33,8 +34,11 @@ class FilterExplorer(widgets.VBox):
     """The widget returned by :func:`filter_explorer` (an ipywidgets VBox).
 
     Attributes (set them from Python to drive it): ``layer_picker``,
-    ``filter_slider``, ``steps_slider``, ``toggles`` (dict name -> Checkbox,
-    names as in :data:`TOGGLES`); views: ``pattern_view`` (Image), ``info`` (HTML).
+    ``filter_slider``, ``steps_slider``, ``param_picker`` (``"pixel"`` or
+    ``"fourier"``), ``toggles`` (dict name -> Checkbox, names as in
+    :data:`TOGGLES`; with ``"fourier"`` only jitter applies, on top of the
+    preset ``"robust"``, the others are disabled); views: ``pattern_view``
+    (Image), ``info`` (HTML).
     """
 
     def __init__(self, model, layers=None, preprocess=None, size=None, steps: int = 30, lr: float = 4.0,
@@ -54,14 +58,17 @@ class FilterExplorer(widgets.VBox):
                                                description="filter", continuous_update=False)
         self.steps_slider = widgets.IntSlider(value=int(steps), min=1, max=200, description="steps",
                                               continuous_update=False)
+        self.param_picker = widgets.ToggleButtons(options=[("pixels", "pixel"), ("Fourier", "fourier")],
+                                                  value="pixel", description="optimise")
         self.toggles = {key: widgets.Checkbox(value=False, description=label, indent=False)
                         for key, (label, _) in TOGGLES.items()}
         self.pattern_view = widgets.Image(format="png")
         self.info = widgets.HTML()
-        controls = widgets.VBox([self.layer_picker, self.filter_slider, self.steps_slider,
+        controls = widgets.VBox([self.layer_picker, self.filter_slider, self.steps_slider, self.param_picker,
                                  widgets.HTML("<b>regularisers</b>"), *self.toggles.values()])
         super().__init__([widgets.HBox([controls, widgets.VBox([self.pattern_view, self.info])])])
         self.layer_picker.observe(self._on_layer, names="value")
+        self.param_picker.observe(self._on_param, names="value")
         for w in (self.filter_slider, self.steps_slider, *self.toggles.values()):
             w.observe(lambda change: self.update(), names="value")
         self.update()
@@ -77,33 +84,42 @@ class FilterExplorer(widgets.VBox):
             self._busy = False
         self.update()
 
+    def _on_param(self, change):
+        for key, box in self.toggles.items():
+            box.disabled = change["new"] == "fourier" and key != "jitter"
+        self.update()
+
     def regularizers(self) -> maximize.Regularizers:
-        """The Regularizers selected by the toggles."""
+        """The Regularizers selected by the toggles (Fourier: the preset "robust", plus jitter if ticked)."""
+        fourier = self.param_picker.value == "fourier"
         chosen = {}
         for key, box in self.toggles.items():
-            if box.value:
+            if box.value and not (fourier and key != "jitter"):
                 chosen.update(TOGGLES[key][1])
-        return maximize.regularizers(**chosen)
+        return maximize.regularizers("robust" if fourier else None, **chosen)
 
     def update(self):
         """Recompute (or fetch from the cache) the pattern for the current settings and show it."""
         if self._busy:
             return
         layer, f, steps = self.layer_picker.value, int(self.filter_slider.value), int(self.steps_slider.value)
-        regs = self.regularizers()
-        key = (layer, f, steps, regs)
+        regs, param = self.regularizers(), self.param_picker.value
+        key = (layer, f, steps, regs, param)
         if key not in self._cache:
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # dead filter: said in the info text
                 result = maximize.maximize_filters(self.model, layer, [f], steps=steps, size=self.size,
-                                                   seed=self.seed, preprocess=self.preprocess, lr=self.lr,
-                                                   preset=regs, progress=False)
+                                                   seed=self.seed, preprocess=self.preprocess,
+                                                   lr=self.lr if param == "pixel" else None,
+                                                   preset=regs, progress=False, parameterization=param)
             self._cache[key] = (result, time.perf_counter() - start)
         result, seconds = self._cache[key]
-        image = maximize.deprocess_images(result.images, dead=result.dead)[0]
+        image = maximize.viewable(result)[0]
         self.pattern_view.value = png_bytes(image, scale=max(1, self.view_px // image.shape[0]))
-        head = f"<b>{html.escape(layer)}</b>, filter {f}, {steps} steps, regularisers: {html.escape(regs.describe())}"
+        what = "pixels" if param == "pixel" else "Fourier spectrum"
+        head = (f"<b>{html.escape(layer)}</b>, filter {f}, {steps} steps, optimising the {what}, regularisers: "
+                f"{html.escape(regs.describe())}")
         if result.dead[0]:
             body = "This filter never fired on the start image (all-zero output, zero gradient): nothing to show."
         else:
