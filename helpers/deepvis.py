@@ -155,6 +155,9 @@ def class_gradients(model, images, classes, preprocess=None) -> dict:
 
     from .models import logits_model
 
+    from .inputs import unpack_model
+
+    model, preprocess, _ = unpack_model(model, preprocess)
     x = _as_images(images)
     scores_model = logits_model(model)
     n_classes = int(scores_model.outputs[0].shape[-1])
@@ -398,11 +401,9 @@ def highpass_energy_ratio(images, cutoff: float = 0.5) -> np.ndarray:
         (N,) float in [0, 1]; a constant image gives 0.
     Used by: notebook 03 (regularised images hold less high-frequency energy).
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    from .maximize import _measure_images
+
+    x = _measure_images(images)
     if not 0.0 < float(cutoff) < 1.0:
         raise ValueError(f"cutoff must be between 0 and 1 (a fraction of the Nyquist frequency), got {cutoff!r}")
     g = x.mean(axis=-1)
@@ -432,11 +433,9 @@ def radial_highpass_share(images, radius: float = 0.25) -> np.ndarray:
         (N,) float in [0, 1]; a constant image gives 0.
     Used by: notebooks 02 and 03 (pixel vs Fourier parameterisation), bench/bench_fourier.py.
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    from .maximize import _measure_images
+
+    x = _measure_images(images)
     if not 0.0 < float(radius) < 1.0:
         raise ValueError(f"radius must be between 0 and 1 (a fraction of the Nyquist frequency), got {radius!r}")
     x = x - x.mean(axis=(1, 2), keepdims=True)
@@ -457,11 +456,9 @@ def grey_fraction(images, tol: float = 0.5) -> np.ndarray:
         (N,) float in [0, 1].
     Used by: notebook 03 (clipping regularisers make sparse images).
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, 3) or (H, W, 3), got shape {x.shape}")
+    from .maximize import _measure_images
+
+    x = _measure_images(images)
     return (np.abs(x - GREY).max(axis=-1) <= tol).mean(axis=(1, 2))
 
 
@@ -484,6 +481,10 @@ def find_class(card, name) -> int:
         ValueError naming close matches for an unknown name or an index out of range.
     Used by: notebook 03 and helpers.widgets.deepvis.
     """
+    from .inputs import require_card
+
+    if not hasattr(card, "class_names"):          # only the names are needed (a bare model has none)
+        card = require_card(card, where="find_class")
     n = len(card.class_names)
     if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
         if not 0 <= int(name) < n:

@@ -56,7 +56,7 @@ _LOAD_HINT = "load photos with helpers.images.load_image(path, size=card.input_s
 
 def is_card(obj) -> bool:
     """True for a model card (``helpers.models.load_model()``), duck-typed."""
-    return all(hasattr(obj, a) for a in ("model", "preprocess", "last_conv_layer", "class_names"))
+    return all(hasattr(obj, a) for a in ("model", "preprocess", "class_names"))
 
 
 def _is_keras_model(obj) -> bool:
@@ -81,7 +81,7 @@ def unpack_model(model, preprocess=None, layer=None, *, name: str = "model"):
     """
     if is_card(model):
         return model.model, (preprocess if preprocess is not None else model.preprocess), \
-            (layer if layer is not None else model.last_conv_layer)
+            (layer if layer is not None else getattr(model, "last_conv_layer", None))
     if _is_keras_model(model):
         return model, preprocess, layer
     hint = ""
@@ -167,7 +167,7 @@ def check_images(images, *, name: str = "images", size=None, value_range: bool =
     batch = np.array(batch, dtype=np.float32)      # always a copy: the caller's array is never changed
     if batch.size and not np.all(np.isfinite(batch)):
         bad = int(np.sum(~np.isfinite(batch)))
-        raise ValueError(f"{name} contain {bad} NaN or infinite values; give finite pixel values 0..255.")
+        raise ValueError(f"{name}: {bad} values are NaN or infinite; give finite pixel values 0..255.")
     if value_range and batch.size:
         lo, hi = float(batch.min()), float(batch.max())
         if lo < -RANGE_SLACK or hi > 255 + RANGE_SLACK:
@@ -181,7 +181,7 @@ def check_images(images, *, name: str = "images", size=None, value_range: bool =
             )
         if hi <= 1.0 and hi > 0 and np.issubdtype(raw.dtype, np.floating) and np.any(batch != np.round(batch)):
             raise ValueError(
-                f"{name} look like a 0..1 image (largest value {hi:.3g}); the course uses pixel values "
+                f"{name}: the values look like a 0..1 image (largest value {hi:.3g}); the course uses pixel values "
                 "0..255: multiply by 255 (images * 255)."
             )
     if size is not None:

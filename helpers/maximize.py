@@ -948,11 +948,13 @@ def _run_batched(engine, init, targets, batch_size, steps, progress, callback, d
     """
     from tqdm.auto import tqdm
 
+    from .inputs import check_int
+
     n = len(targets)
-    if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", 1)
     if callback is not None or batch_size is None or n <= batch_size:
-        return engine.run(init, targets, steps=steps, progress=progress, callback=callback, desc=desc, **kw)
+        return _finite(engine.run(init, targets, steps=steps, progress=progress, callback=callback, desc=desc, **kw))
     n_chunks = math.ceil(n / int(batch_size))
     chunk = math.ceil(n / n_chunks)
     pad = n_chunks * chunk - n
@@ -963,7 +965,7 @@ def _run_batched(engine, init, targets, batch_size, steps, progress, callback, d
         for c in range(n_chunks):
             sl = slice(c * chunk, (c + 1) * chunk)
             parts.append(engine.run(init[sl], padded[sl], steps=steps, progress=progress, bar=bar, **kw))
-    return AscentResult(
+    return _finite(AscentResult(
         images=np.concatenate([p.images for p in parts])[:n],
         history=np.concatenate([p.history for p in parts], axis=1)[:, :n],
         final=np.concatenate([p.final for p in parts])[:n],
@@ -971,11 +973,27 @@ def _run_batched(engine, init, targets, batch_size, steps, progress, callback, d
         targets=np.asarray(targets),
         seconds=float(sum(p.seconds for p in parts)),
         parameterization=parts[0].parameterization,
-    )
+    ))
 
 
-# model -> {key: AscentEngine}; weak so a dropped model is freed.
+def _finite(result):
+    """``result``, or a clear error when the objective or the images became NaN / infinite."""
+    bad = ~np.isfinite(np.asarray(result.history, np.float64)).all(axis=0) if np.size(result.history) else \
+        np.zeros(len(result.targets), bool)
+    bad |= ~np.isfinite(result.images.reshape(len(result.images), -1)).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"the objective of targets {np.asarray(result.targets)[bad].tolist()} became NaN or infinite during "
+            "the ascent: does preprocess return NaN/inf (e.g. a division by zero), or is lr far too large?"
+        )
+    return result
+
+
+# model -> {key: AscentEngine} (oldest first); weak so a dropped model is freed.
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: Engines kept per model: each (layer, objective, preprocess function) has one compiled trace. A
+#: notebook that passes a new ``lambda`` every call gets a new engine each time; the oldest are dropped.
+MAX_ENGINES = 16
 
 
 def get_engine(model, layer=None, objective: str = "channel", preprocess=None, size=None) -> AscentEngine:
@@ -991,11 +1009,23 @@ def get_engine(model, layer=None, objective: str = "channel", preprocess=None, s
     Returns:
         AscentEngine.
     """
+    from .inputs import unpack_model
+
+    model, preprocess, _ = unpack_model(model, preprocess)
+    if objective not in ("channel", "logit"):
+        raise ValueError(f"objective must be 'channel' or 'logit', got {objective!r}")
+    if preprocess is not None and not callable(preprocess):
+        raise TypeError(f"preprocess must be a function images -> model input (e.g. card.preprocess), "
+                        f"got {type(preprocess).__name__}")
     fixed = _fixed_size(model)
     flexible = fixed is not None and size is not None and tuple(size) != fixed
     key = (objective, layer, preprocess, flexible)
     cache = _ENGINES.setdefault(model, {})
-    if key not in cache:
+    if key in cache:
+        cache[key] = cache.pop(key)               # most recently used last
+    else:
+        while len(cache) >= MAX_ENGINES:          # a fresh preprocess lambda per call must not grow it forever
+            cache.pop(next(iter(cache)))
         if objective == "channel":
             _, lay = find_layer(model, layer)
             if _trimmable(lay):  # compute only the selected channel of the target conv
@@ -1029,14 +1059,13 @@ def get_engine(model, layer=None, objective: str = "channel", preprocess=None, s
 # ------------------------------------------------------------ image helpers ----
 
 def _as_size(size, model, default: int = 128) -> tuple[int, int]:
+    from .inputs import check_size
+
     if size is None:
         return _fixed_size(model) or (default, default)
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        size = (int(size), int(size))
-    try:
-        h, w = (int(v) for v in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"size must be an int or (H, W), got {size!r}") from None
+    if isinstance(size, str):
+        raise TypeError(f"size must be an int or a pair (height, width), got the string {size!r}")
+    h, w = check_size(size, "size")
     if h < 8 or w < 8:
         raise ValueError(f"size must be at least 8x8 pixels, got {h}x{w}")
     return h, w
@@ -1059,7 +1088,9 @@ def initial_images(targets, size, seed: int = 0, noise: float = 60.0) -> np.ndar
     Returns:
         (B, H, W, 3) float32 in 0..255.
     """
-    h, w = size
+    from .inputs import check_size
+
+    h, w = check_size(size, "size")
     out = np.empty((len(targets), h, w, 3), np.float32)
     for i, t in enumerate(targets):
         rng = np.random.default_rng([int(seed), int(t)])
@@ -1087,6 +1118,11 @@ def deprocess_images(images, dead=None, contrast: float = 0.15) -> np.ndarray:
     x = np.array(images, dtype=np.float32)  # a copy: the caller's array is not touched
     if x.ndim == 3:
         x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3 or x.size == 0:
+        raise ValueError(f"images must have shape (B, H, W, 3) (or one (H, W, 3)), got {np.shape(images)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain NaN or infinite values: did the ascent diverge (lr too large, or a "
+                         "preprocess that returns NaN)?")
     x -= x.mean(axis=(1, 2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
     std = np.sqrt(np.mean(np.square(x), axis=(1, 2, 3), keepdims=True, dtype=np.float64)).astype(np.float32)
     x *= np.float32(255.0 * contrast) / np.maximum(std, np.float32(1e-8))
@@ -1187,6 +1223,9 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     Same arguments as :func:`visualize_filters`; returns the raw
     :class:`AscentResult` (float images, objective history, dead mask).
     """
+    from .inputs import unpack_model
+
+    model, preprocess, _ = unpack_model(model, preprocess)
     reg, lr = _setup(preset, regs, parameterization, lr, None)
     _check_run_args(steps, seed, lr, callback_every)
     names = conv_layer_names(model)
@@ -1274,8 +1313,15 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
 
     Same arguments as :func:`visualize_classes`; returns the raw :class:`AscentResult`.
     """
+    from .inputs import class_index, is_card, unpack_model
     from .models import logits_model
 
+    if isinstance(classes, str) or (isinstance(classes, (list, tuple)) and any(isinstance(c, str) for c in classes)):
+        if not is_card(model):
+            raise TypeError(f"classes={classes!r}: class names need the model card (it knows the names); "
+                            "pass the card instead of card.model, or give class ids.")
+        classes = [class_index(model, c, name="classes") for c in ([classes] if isinstance(classes, str) else classes)]
+    model, preprocess, _ = unpack_model(model, preprocess)
     reg, lr = _setup(preset, regs, parameterization, lr, "yosinski3")
     _check_run_args(steps, seed, lr, callback_every)
     n_classes = logits_model(model).outputs[0].shape[-1]
@@ -1333,6 +1379,18 @@ def visualize_classes(model, classes, steps: int = 100, size=None, seed: int = 0
 
 # ---------------------------------------------------------------- measures ----
 
+def _measure_images(images) -> np.ndarray:
+    """(N, H, W, 3) finite float64 images for the measures below (one image (H, W, 3) accepted)."""
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.size == 0:
+        raise ValueError(f"images must be (N, H, W, 3), got shape {np.shape(images)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("images contain NaN or infinite values; a measure of them would be meaningless")
+    return x
+
+
 def frequency_concentration(images, fraction: float = 0.01) -> np.ndarray:
     """Share of a pattern's energy held by its strongest ``fraction`` of 2-D frequencies.
 
@@ -1348,11 +1406,10 @@ def frequency_concentration(images, fraction: float = 0.01) -> np.ndarray:
         (N,) float in (0, 1]; an all-grey image gives 1.0.
     Used by: notebook 02 (block1 patterns are simpler than deep ones).
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, 3), got shape {x.shape}")
+    from .inputs import check_number
+
+    fraction = check_number(fraction, "fraction", 0.0, 1.0, strict_minimum=True)
+    x = _measure_images(images)
     power = (np.abs(np.fft.fft2(x - GREY, axes=(1, 2))) ** 2).sum(axis=-1).reshape(len(x), -1)
     power = -np.sort(-power, axis=1)
     k = max(1, int(fraction * power.shape[1]))
@@ -1373,9 +1430,7 @@ def high_frequency_energy(images) -> np.ndarray:
         (N,) float; a constant image gives 0.
     Used by: notebooks 02 and 03 (regularisers remove high frequencies).
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 3:
-        x = x[None]
+    x = _measure_images(images)
     g = x.mean(axis=-1)
     var = g.var(axis=(1, 2))
     diff = (np.diff(g, axis=1) ** 2).mean(axis=(1, 2)) + (np.diff(g, axis=2) ** 2).mean(axis=(1, 2))

@@ -301,7 +301,7 @@ add("maximize_filters-layer-unknown", ValueError, ("no layer named",), lambda c:
 add("maximize_classes-unknown-name", ValueError, ("zebra",), lambda c: maximize.maximize_classes(c["card"], "zebra", steps=2))
 add("maximize_classes-steps-negative", ValueError, ("steps",), lambda c: maximize.maximize_classes(c["model"], [0], steps=-1))
 add("regularizers-unknown-preset", ValueError, ("preset", "nope"), lambda c: maximize.regularizers("nope"))
-add("regularizers-unknown-key", TypeError, ("blurr",), lambda c: maximize.regularizers(None, blurr=1))
+add("regularizers-unknown-key", ValueError, ("blurr", "valid"), lambda c: maximize.regularizers(None, blurr=1))
 add("regularizers-negative", ValueError, ("l2_decay",), lambda c: maximize.regularizers(None, l2_decay=-1))
 add("deprocess_images-nan", ValueError, ("images", "nan"), lambda c: maximize.deprocess_images(np.full((1, 4, 4, 3), np.nan)))
 add("deprocess_images-rank2", ValueError, ("images", "shape"), lambda c: maximize.deprocess_images(np.zeros((4, 4))))

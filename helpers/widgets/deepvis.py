@@ -87,6 +87,9 @@ class ClassExplorer(widgets.VBox):
 
     def __init__(self, card, classes=None, preset: str = "yosinski3", steps: int = 100, lr: float = 4.0,
                  seed: int = 0, preview_every: int = 5, auto_run=None, view_px: int = 256, max_options: int = 100):
+        from ..inputs import require_card
+
+        card = require_card(card, where="class_explorer")
         if preset not in maximize.PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(maximize.PRESETS)}")
         if int(preview_every) < 1:

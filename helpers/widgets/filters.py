@@ -43,6 +43,12 @@ class FilterExplorer(widgets.VBox):
 
     def __init__(self, model, layers=None, preprocess=None, size=None, steps: int = 30, lr: float = 4.0,
                  seed: int = 0, view_px: int = 256):
+        from ..inputs import find_layer, unpack_model
+
+        model, preprocess, _ = unpack_model(model, preprocess)
+        if layers is not None:
+            for name in ([layers] if isinstance(layers, str) else list(layers)):
+                find_layer(model, name, valid=conv_layer_names(model), name="layers")
         self.model, self.preprocess, self.size, self.lr, self.seed = model, preprocess, size, lr, seed
         self.view_px = view_px
         names = list(layers) if layers is not None else conv_layer_names(model)
@@ -134,7 +140,7 @@ def filter_explorer(model, layers=None, preprocess=None, size=None, steps: int =
     """Interactive filter patterns: layer, filter index, steps and regulariser toggles.
 
     Args:
-        model: a keras.Model (e.g. ``card.model``).
+        model: a model card (its preprocessing is used) or a keras.Model.
         layers: conv layer names to offer (default all conv layers).
         preprocess: e.g. ``card.preprocess`` (applied inside the graph).
         size: pattern size (default the model's input size).
