@@ -228,3 +228,13 @@ def test_widgets_become_a_note_and_progress_bars_disappear():
     out = notebooks.offline_outputs(nb)
     assert [o["data"]["text/html"] for o in out.cells[0].outputs] == [notebooks.WIDGET_NOTE]
     assert "widgets" not in out.metadata
+
+
+def test_a_sub_heading_or_a_lead_in_sentence_stays_with_what_follows():
+    fig = _figure(1000, 600).outputs[0]
+    for lead in ("### A better parametrisation", "What that looks like, for four shapes:"):
+        units = notebooks._units([("md", "Some text before."), ("md", lead), ("out", fig), ("md", "After. More.")])
+        assert [[k for k, _ in u] for u in units] == [["md"], ["md", "out", "md"], ["md"]], units
+        assert units[1][0][1] == lead and units[1][2][1] == "After."
+    plain = notebooks._units([("md", "A sentence."), ("out", fig)])
+    assert [[k for k, _ in u] for u in plain] == [["md"], ["out"]]

@@ -474,7 +474,22 @@ def _units(items):
             continue
         units.append([(kind, item)])
         i += 1
-    return units
+    # keep with next: a sub-heading, or a sentence that announces what follows ("...:"), never ends a sub-slide
+    merged = []
+    for unit in units:
+        if merged and _leads_in(merged[-1]):
+            merged[-1] = merged[-1] + unit
+        else:
+            merged.append(unit)
+    return merged
+
+
+def _leads_in(unit) -> bool:
+    """True for a unit that is only a lead-in to the next one: a level-3+ heading or text ending in ':'."""
+    if len(unit) != 1 or unit[0][0] != "md":
+        return False
+    text = unit[0][1].rstrip()
+    return heading_level(text) >= 3 or text.endswith(":")
 
 
 def slide_notebook(nb, budget: int = _BUDGET):
