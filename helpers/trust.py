@@ -504,11 +504,14 @@ def curve_auc(curve, fractions=None):
 
 def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "scorecam", "guided_backprop",
                                                         "guided_gradcam"), layer=None, *, preprocess=None,
-                limits=None, steps=16, seed=0, tolerance=0, batch_size=64):
+                limits=None, steps=16, seed=0, tolerance=0, batch_size=64, faithfulness=True):
     """Per method: does the map locate the object, explain the network, and is it faithful?
 
     Columns: pointing game and box IoU (``helpers.cam``), both on the trained
-    network and the pointing game again on a fully randomised copy; the mean
+    network and the pointing game again on a fully randomised copy; the share
+    of the map's mass inside the box (``energy``: the energy-based pointing
+    game of Wang et al. 2020, :func:`helpers.cam.mass_in_box`; with a mosaic's
+    tile as the box, the grid pointing game of Böhle et al. 2021); the mean
     Spearman correlation between the maps of the trained and the fully
     randomised network (high = the map does not depend on what the network
     learnt); deletion AUC (lower is better) and insertion AUC (higher is better).
@@ -521,13 +524,15 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
         methods: :data:`TRUST_METHODS` names.
         limits: dict method -> max images (Score-CAM is slow).
         steps, seed: of :func:`deletion_insertion`; tolerance: pointing-game px.
+        faithfulness: False skips deletion and insertion (their columns are None).
     Returns:
         list of dict rows, first "random order" (a random map: the baseline of
         deletion / insertion; its pointing and IoU are those of a random peak),
         then one per method: method, n, pointing, pointing_random_net, iou,
-        rand_spearman, deletion_auc, insertion_auc (means over the images;
-        missing values are None) and "curves": the mean curves, dict
-        "fractions", "deletion", "insertion" of (steps + 1,) arrays.
+        energy, rand_spearman, deletion_auc, insertion_auc (means over the
+        images; missing values are None) and "curves": the mean curves, dict
+        "fractions", "deletion", "insertion" of (steps + 1,) arrays (None
+        with ``faithfulness=False``).
     Used by: notebook 04, tools/trust_table.py.
     """
     model_, preprocess, layer = cam._unpack_card(model, preprocess, layer)
@@ -544,7 +549,7 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
         n = min(len(x), int(limits.get(method, len(x))))
         xs, ys = x[:n], y[:n]
         row = {"method": method, "n": n, "pointing": None, "pointing_random_net": None, "iou": None,
-               "rand_spearman": None}
+               "energy": None, "rand_spearman": None, "deletion_auc": None, "insertion_auc": None, "curves": None}
         if method == "random order":
             maps = rng.random((n,) + tuple(size)).astype(np.float32)
         else:
@@ -556,6 +561,10 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
         if boxes is not None:
             loc = cam.localization_scores(maps, np.asarray(boxes)[:n], size, tolerance=tolerance)
             row["pointing"], row["iou"] = loc["pointing"], loc["iou"]
+            row["energy"] = float(np.mean([cam.mass_in_box(m, bx, size) for m, bx in zip(maps, np.asarray(boxes)[:n])]))
+        if not faithfulness:
+            rows.append(row)
+            continue
         curves = deletion_insertion(model_, xs, ys, maps, preprocess=preprocess, steps=steps, seed=seed,
                                     batch_size=batch_size)
         row["deletion_auc"] = float(curve_auc(curves["deletion"], curves["fractions"]).mean())
@@ -569,7 +578,7 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
 def format_trust_table(rows) -> str:
     """Rows of :func:`trust_table` as a fixed-width text table ("-" where a value does not apply)."""
     cols = [("pointing", "pointing"), ("pointing_random_net", "pt.rand.net"), ("iou", "box IoU"),
-            ("rand_spearman", "rand.corr"), ("deletion_auc", "deletion"), ("insertion_auc", "insertion")]
+            ("energy", "in box"), ("rand_spearman", "rand.corr"), ("deletion_auc", "deletion"), ("insertion_auc", "insertion")]
     lines = [f"{'method':<16} {'n':>4} " + " ".join(f"{title:>11}" for _, title in cols)]
     for r in rows:
         vals = " ".join(f"{'-':>11}" if r.get(k) is None else f"{r[k]:>11.3f}" for k, _ in cols)
@@ -622,11 +631,14 @@ def plot_curves(rows, mode="deletion", ax=None):
         _, ax = plt.subplots(figsize=(4, 3))
     for r in rows:
         c = r["curves"]
+        if c is None:                      # a row of trust_table(..., faithfulness=False)
+            continue
         ax.plot(c["fractions"], c[mode], label=f"{r['method']} ({r[mode + '_auc']:.2f})",
                 ls="--" if r["method"] == "random order" else "-", color="k" if r["method"] == "random order" else None)
     ax.set_xlabel("share of pixels " + ("removed" if mode == "deletion" else "inserted"))
     ax.set_ylabel("probability of the class")
     ax.set_title(f"{mode} (AUC; {'lower' if mode == 'deletion' else 'higher'} is better)", fontsize=9)
     ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=7)
+    if ax.get_lines():
+        ax.legend(fontsize=7)
     return ax

@@ -283,3 +283,25 @@ def test_plots_draw_one_line_per_method_and_name_bad_modes():
     assert len(trust.plot_curves(rows, "deletion").get_lines()) == 1
     with pytest.raises(ValueError, match="deletion"):
         trust.plot_curves(rows, "roar")
+
+
+def test_trust_table_energy_is_the_share_of_each_map_inside_its_box(gap_dense):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    y = [0, 1, 2, 0]
+    whole = np.tile([0, 0, 8, 8], (4, 1))
+    left, right = np.tile([0, 0, 4, 8], (4, 1)), np.tile([4, 0, 8, 8], (4, 1))
+    kw = dict(methods=("gradcam", "guided_backprop"), layer="conv", faithfulness=False)
+    r_whole = trust.trust_table(gap_dense, x, y, whole, **kw)
+    r_left, r_right = (trust.trust_table(gap_dense, x, y, b, **kw) for b in (left, right))
+    for rw, rl, rr in zip(r_whole, r_left, r_right):
+        # all of a map is inside the whole image; a map that is zero everywhere counts 0 (no evidence)
+        nonzero = 1.0 if rw["method"] == "random order" else np.mean(
+            [m.sum() > 0 for m in trust.explanation_maps(gap_dense, x, y, rw["method"], "conv")])
+        assert rw["energy"] == pytest.approx(nonzero)
+        assert rl["energy"] + rr["energy"] == pytest.approx(nonzero)   # the two halves share it
+        assert rw["deletion_auc"] is None and rw["curves"] is None
+    maps = trust.explanation_maps(gap_dense, x, y, "guided_backprop", "conv")
+    by_hand = np.mean([m[:, :4].sum() / m.sum() for m in maps])
+    assert r_left[2]["energy"] == pytest.approx(by_hand, rel=1e-5)
+    assert len(trust.plot_curves(r_whole).get_lines()) == 0     # rows without curves are skipped
