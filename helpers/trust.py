@@ -424,8 +424,9 @@ FILLS = ("mean", "linear")
 
 # ROAD's neighbourhood (Rong et al. 2022, section 5): a pixel is the weighted mean of its 8
 # neighbours, 1/6 for each of the 4 direct ones and 1/12 for each of the 4 diagonal ones (sum 1).
+# The solver works with 12 x these weights (2 and 1): the same equations, fewer multiplications.
 _OFFSETS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
-_WEIGHTS = {o: (1 / 12 if o[0] and o[1] else 1 / 6) for o in _OFFSETS}
+_WEIGHTS12 = {o: (1.0 if o[0] and o[1] else 2.0) for o in _OFFSETS}
 
 
 # The solver works on (N, C, H, W) arrays (channels first: the per-pixel coefficients, (N, 1, H, W),
@@ -433,7 +434,9 @@ _WEIGHTS = {o: (1 / 12 if o[0] and o[1] else 1 / 6) for o in _OFFSETS}
 
 def _pad1(u):
     """(N, C, H, W) -> (N, C, H + 2, W + 2) with a frame of zeros (nothing outside the image)."""
-    return np.pad(u, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    p = np.zeros(u.shape[:-2] + (u.shape[-2] + 2, u.shape[-1] + 2), u.dtype)     # np.pad: 5x slower here
+    p[..., 1:-1, 1:-1] = u
+    return p
 
 
 def _shifted(padded, offset, H, W):
@@ -442,18 +445,19 @@ def _shifted(padded, offset, H, W):
     return padded[..., 1 + dy:1 + dy + H, 1 + dx:1 + dx + W]
 
 
-def _neighbour_sum(u):
-    """sum_j w_j u_j over the 8 neighbours of every pixel of (N, C, H, W), 0 outside the image.
+def _neighbour_sum12(u):
+    """12 x sum_j w_j u_j over the 8 neighbours of every pixel of (N, C, H, W), 0 outside the image.
 
-    Separably: the stencil [[1, 2, 1], [2, 0, 2], [1, 2, 1]] / 12 is ([1, 2, 1] x [1, 2, 1] - 4 delta) / 12.
+    Separably: the stencil [[1, 2, 1], [2, 0, 2], [1, 2, 1]] is [1, 2, 1] x [1, 2, 1] - 4 delta.
     """
-    p = _pad1(u)
-    v = p[..., :-2, :] + p[..., 2:, :]
-    v += 2 * p[..., 1:-1, :]
-    h = v[..., :-2] + v[..., 2:]
-    h += 2 * v[..., 1:-1]
-    h -= 4 * u
-    h *= 1 / 12
+    v = u * 2
+    v[..., 1:, :] += u[..., :-1, :]
+    v[..., :-1, :] += u[..., 1:, :]
+    h = v * 2
+    h[..., 1:] += v[..., :-1]
+    h[..., :-1] += v[..., 1:]
+    v = np.multiply(u, 4, out=v)
+    h -= v
     return h
 
 
@@ -571,15 +575,18 @@ def _solve_linear_imputation(x, m, tol, max_iter):
         (N, C, H, W) float32: kept pixels of ``x``, removed ones solved.
     """
     H, W = x.shape[-2:]
-    s = _neighbour_sum(np.ones((1, 1, H, W), x.dtype))      # weight of the neighbours inside the image
+    s = _neighbour_sum12(np.ones((1, 1, H, W), x.dtype))    # 12 x weight of the neighbours inside the image
 
     def A(u):                                                  # u is 0 on kept pixels
-        return m * (s * u - _neighbour_sum(u))
+        out = s * u
+        out -= _neighbour_sum12(u)
+        out *= m
+        return out
 
     pm = _pad1(m)
-    fine = _Stencil(m * s, {o: -_WEIGHTS[o] * m * _shifted(pm, o, H, W) for o in _OFFSETS})
+    fine = _Stencil(m * s, {o: -_WEIGHTS12[o] * m * _shifted(pm, o, H, W) for o in _OFFSETS})
     precondition = _Multigrid(fine, A)
-    b = m * _neighbour_sum(x * (1 - m))        # the kept neighbours' share, on the right-hand side
+    b = m * _neighbour_sum12(x * (1 - m))      # the kept neighbours' share, on the right-hand side
     u = np.zeros_like(x)
     r = b.copy()
     z = precondition(r)
