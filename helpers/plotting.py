@@ -250,7 +250,7 @@ def image_grid(images, titles=None, ncols: int = 8, tile_inches: float = 1.4, su
         interpolation: matplotlib interpolation ("nearest" shows pixels).
     Returns:
         matplotlib Figure.
-    Used by: notebooks 02 and 03.
+    Used by: notebooks 02, 03 and 04.
     """
     import matplotlib.pyplot as plt
 

@@ -3,7 +3,8 @@
 References are computed another way: rank correlations and areas by hand,
 SSIM by an explicit loop over windows, Grad-CAM of a randomised GAP + Dense
 head in numpy, deletion curves of a model whose score is a known function of
-the pixels (a logistic regression on the pixels).
+the pixels (a logistic regression on the pixels), ROAD's linear imputation
+against its equations written out one pixel at a time and solved densely.
 """
 import numpy as np
 import pytest
@@ -241,6 +242,168 @@ def test_deletion_insertion_rejects_mismatched_inputs(pixel_logistic):
         trust.deletion_insertion(model, x, [0], np.zeros((2, 4, 4)))
     with pytest.raises(ValueError, match="unknown modes"):
         trust.deletion_insertion(model, x, [0, 0], np.zeros((2, 4, 4)), modes=["roar"])
+
+
+# ------------------------------------------ ROAD: noisy linear imputation ----
+
+def _road_by_dense_solve(img, removed):
+    """ROAD's equations written out, one removed pixel at a time, solved by numpy.linalg.solve.
+
+    For each removed pixel i: x_i - sum_j (w_ij / sum_j w_ij) x_j = 0 over its neighbours j inside
+    the image (w = 1/6 direct, 1/12 diagonal), the kept x_j moved to the right-hand side.
+    """
+    H, W, C = img.shape
+    index = {p: k for k, p in enumerate(zip(*np.nonzero(removed)))}
+    A, b = np.eye(len(index)), np.zeros((len(index), C))
+    for (y, x), k in index.items():
+        nbrs = [(y + dy, x + dx, 1 / 6 if dy == 0 or dx == 0 else 1 / 12)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy or dx) and 0 <= y + dy < H and 0 <= x + dx < W]
+        total = sum(w for _, _, w in nbrs)
+        for yy, xx, w in nbrs:
+            if (yy, xx) in index:
+                A[k, index[(yy, xx)]] -= w / total
+            else:
+                b[k] += w / total * img[yy, xx]
+    out = img.astype(np.float64).copy()
+    if index:
+        sol = np.linalg.solve(A, b)
+        for (y, x), k in index.items():
+            out[y, x] = sol[k]
+    return out
+
+
+@pytest.mark.parametrize("shape, share", [((5, 5), 0.3), ((16, 16), 0.6), ((13, 10), 0.8), ((9, 21), 0.95)])
+def test_linear_imputation_matches_a_dense_solve_of_the_same_equations(shape, share):
+    """Sizes above 8 x 8 go through the multigrid levels, odd sizes through their smaller last blocks."""
+    rng = np.random.default_rng(7)
+    img = rng.uniform(0, 255, shape + (2,)).astype(np.float32)
+    removed = rng.random(shape) < share
+    removed[0, 0] = removed[-1, 2] = True                        # a corner and an edge pixel at least
+    got = trust.linear_imputation(img, removed, noise=0, tol=1e-4)
+    np.testing.assert_allclose(got, _road_by_dense_solve(img, removed), atol=2e-3)
+
+
+def test_linear_imputation_reproduces_a_linear_ramp_and_a_constant_image():
+    """A linear function equals the weighted mean of its 8 neighbours (the weights are symmetric).
+
+    Not at the border, where only the neighbours inside count: there the removed pixels are interior.
+    """
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[:40, :40].astype(np.float32)
+    ramp = np.stack([20 + 3 * yy + 2 * xx, 230 - 4 * xx, 100 + 0 * xx], axis=-1)
+    removed = np.zeros((3, 40, 40), bool)
+    removed[0, 1:-1, 1:-1] = rng.random((38, 38)) < 0.5         # scattered
+    removed[1, 5:35, 3:30] = True                                # one large hole
+    removed[2, 1:-1, 1:-1] = True                                # everything but the frame
+    got = trust.linear_imputation(np.stack([ramp] * 3), removed, noise=0, tol=1e-4)
+    np.testing.assert_allclose(got, np.stack([ramp] * 3), atol=2e-3)
+    flat = np.full((40, 40, 3), 77.0, np.float32)
+    anywhere = rng.random((40, 40)) < 0.7                       # borders and corners included
+    np.testing.assert_allclose(trust.linear_imputation(flat, anywhere, noise=0, tol=1e-4), flat, atol=1e-3)
+
+
+def test_linear_imputation_meets_its_stated_tolerance():
+    """Every removed pixel within tol of the weighted mean of its neighbours, checked one neighbour at a time."""
+    rng = np.random.default_rng(4)
+    img = rng.uniform(0, 255, (2, 64, 48, 3)).astype(np.float32)
+    yy, xx = np.mgrid[:64, :48]
+    removed = np.stack([(yy - 30) ** 2 + (xx - 20) ** 2 < 400, rng.random((64, 48)) < 0.9])
+    tol = 0.05
+    got = trust.linear_imputation(img, removed, noise=0, tol=tol).astype(np.float64)
+    padded = np.pad(got, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    inside = np.pad(np.ones((64, 48)), 1)
+    total, weight = np.zeros_like(got), np.zeros((64, 48))
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                w = 1 / 6 if dy == 0 or dx == 0 else 1 / 12
+                total += w * padded[:, 1 + dy:65 + dy, 1 + dx:49 + dx]
+                weight += w * inside[1 + dy:65 + dy, 1 + dx:49 + dx]
+    deviation = np.abs(got - total / weight[..., None])[removed]
+    assert deviation.max() <= tol * 1.01
+    assert np.abs(got - img)[removed].mean() > 10               # the removed pixels did change
+
+
+def test_linear_imputation_keeps_kept_pixels_and_handles_none_all_and_a_single_kept_pixel():
+    rng = np.random.default_rng(2)
+    img = rng.uniform(0, 255, (4, 12, 12, 3)).astype(np.float32)
+    removed = np.zeros((4, 12, 12), bool)
+    removed[1] = True                                            # everything: the image's mean colour
+    removed[2] = True
+    removed[2, 11, 0] = False                                    # all but one corner pixel: its colour
+    removed[3] = rng.random((12, 12)) < 0.5
+    got = trust.linear_imputation(img, removed, noise=0)
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(got[~removed], img[~removed])  # bit for bit, img[0] included
+    np.testing.assert_allclose(got[1], np.broadcast_to(img[1].mean(axis=(0, 1)), (12, 12, 3)), rtol=1e-6)
+    np.testing.assert_allclose(got[2], np.broadcast_to(img[2, 11, 0], (12, 12, 3)), atol=1e-2)
+    noisy = trust.linear_imputation(img, removed, noise=0.01, seed=3)
+    np.testing.assert_array_equal(noisy[~removed], img[~removed])
+    assert np.isfinite(noisy).all()
+
+
+def test_linear_imputation_noise_has_the_stated_size_and_follows_the_seed():
+    rng = np.random.default_rng(5)
+    img = rng.uniform(0, 255, (1, 64, 64, 3)).astype(np.float32)
+    removed = rng.random((64, 64)) < 0.5                          # an (H, W) mask for every image
+    exact = trust.linear_imputation(img, removed, noise=0, tol=1e-3)
+    noisy = trust.linear_imputation(img, removed, noise=0.02, seed=11, tol=1e-3)
+    diff = (noisy - exact)[:, removed]                          # ~6000 draws of N(0, (0.02 * 255)^2)
+    assert abs(diff.std() / (0.02 * 255) - 1) < 0.05 and abs(diff.mean()) < 0.3
+    np.testing.assert_array_equal(noisy, trust.linear_imputation(img, removed, noise=0.02, seed=11, tol=1e-3))
+    assert not np.allclose(noisy, trust.linear_imputation(img, removed, noise=0.02, seed=12, tol=1e-3))
+    one = trust.linear_imputation(img[0], removed, noise=0, tol=1e-3)      # one (H, W, C) image
+    assert one.shape == (64, 64, 3)
+    np.testing.assert_allclose(one, exact[0], atol=1e-3)
+
+
+def test_linear_imputation_rejects_bad_inputs_and_says_when_it_does_not_converge():
+    img = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="removed must be"):
+        trust.linear_imputation(img, np.zeros((2, 32, 31), bool))
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        trust.linear_imputation(img, np.zeros((32, 32), bool), noise=-1)
+    hole = np.zeros((32, 32), bool)
+    hole[2:30, 2:30] = True
+    with pytest.raises(RuntimeError, match="did not converge.*max_iter"):
+        trust.linear_imputation(img, hole, tol=1e-4, max_iter=1)
+
+
+def test_deletion_and_lerf_with_linear_fill_match_the_hand_computation(pixel_logistic):
+    """Each step's image is the dense solve's imputation of the pixels removed so far, in either order."""
+    model, w = pixel_logistic
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 255, (2, 16))
+    pos = w > 0                                  # scale the pixels of positive weight: logit 0.5, p far from 0 and 1
+    x[:, pos] *= ((0.5 - x[:, ~pos] @ w[~pos]) / (x[:, pos] @ w[pos]))[:, None]
+    x = x.reshape(2, 4, 4, 1).astype(np.float32)
+    maps = rng.permutation(32).reshape(2, 4, 4).astype(np.float32)
+    got = trust.deletion_insertion(model, x, [0, 0], maps, steps=4, modes=("deletion", "lerf"), fill="linear",
+                                   noise=0)
+    for n in range(2):
+        order = np.argsort(-maps[n].ravel())
+        for mode, removal in (("deletion", order), ("lerf", order[::-1])):
+            ref = []
+            for j in range(5):
+                removed = np.zeros(16, bool)
+                removed[removal[:4 * j]] = True
+                if removed.all():
+                    img = np.full(16, x[n].mean())
+                else:
+                    img = _road_by_dense_solve(x[n], removed.reshape(4, 4)).ravel()
+                ref.append(1 / (1 + np.exp(-(w * img).sum())))
+            assert np.ptp(ref) > 0.02                # the curve moves: the comparison can fail
+            np.testing.assert_allclose(got[mode][n], ref, rtol=1e-4)
+    mean_fill = trust.deletion_insertion(model, x, [0, 0], maps, steps=4, modes=("deletion",))
+    assert not np.allclose(mean_fill["deletion"][:, 1:4], got["deletion"][:, 1:4])   # the fill does matter
+
+
+def test_deletion_insertion_names_the_fills_when_given_another(pixel_logistic):
+    model, _ = pixel_logistic
+    x = np.zeros((1, 4, 4, 1), np.float32)
+    for bad in ("blur", None, "Linear"):
+        with pytest.raises(ValueError, match=r"fill must be one of \('mean', 'linear'\).*got"):
+            trust.deletion_insertion(model, x, [0], np.zeros((1, 4, 4)), fill=bad)
 
 
 # ----------------------------------------------------------------- table ----

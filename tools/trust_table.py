@@ -16,6 +16,7 @@ plus the cascading randomisation test per stage.
 
 Run:  python tools/trust_table.py --model shapesnet --n 300
       python tools/trust_table.py --model efficientnet_lite0
+      ... --fill linear: removed pixels filled by ROAD's noisy linear imputation, not the mean colour
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def main(argv=None):
     ap.add_argument("--cascade-n", type=int, default=100, help="images for the per-stage cascade")
     ap.add_argument("--mosaics", type=int, default=20, help="2 x 2 photo mosaics (efficientnet_lite0)")
     ap.add_argument("--scorecam-mosaic-n", type=int, default=16, help="mosaic objects for Score-CAM")
+    ap.add_argument("--fill", default="mean", choices=trust.FILLS,
+                    help="deleted pixels: the image's mean colour, or ROAD's noisy linear imputation")
     args = ap.parse_args(argv)
 
     card = load_model(args.model, verbose=False)
@@ -67,8 +70,8 @@ def main(argv=None):
             f"{t} {p[c]:.1%} #{int((p > p[c]).sum()) + 1}" for t, p, c in zip(np.array(data["titles"])[single], probs, y)))
     limits = {"scorecam": args.scorecam_n} if args.scorecam_n else None
     t0 = time.perf_counter()
-    rows = trust.trust_table(card, x, y, boxes, METHODS, limits=limits, steps=args.steps)
-    print(f"\n{card.name}: {len(x)} images, {args.steps} deletion / insertion steps "
+    rows = trust.trust_table(card, x, y, boxes, METHODS, limits=limits, steps=args.steps, fill=args.fill)
+    print(f"\n{card.name}: {len(x)} images, {args.steps} deletion / insertion steps, fill {args.fill} "
           f"({time.perf_counter() - t0:.0f} s)")
     print(trust.format_trust_table(rows))
     print(f"centre (baseline) pointing: {_centre_pointing(x, boxes):.3f}" if boxes is not None else "")
