@@ -4,7 +4,8 @@ Used by notebook 04_gradcam ("Can we trust the map?") and ``tools/trust_table.py
 
 A map that *locates* the object (pointing game, box IoU: ``helpers.cam``) has
 not yet been shown to *explain the network*: on single-object images an edge
-detector points at the object too.  Two measurements of a different kind:
+detector points at the object too.  Two measurements of a different kind (and
+ROAD, a variant of the second):
 
 * **Model-parameter randomisation test** (Adebayo et al. 2018, "Sanity Checks
   for Saliency Maps", cascading version).  Re-initialise the weights from the
@@ -632,8 +633,10 @@ def linear_imputation(images, removed, *, noise=0.01, seed=0, tol=0.01, max_iter
     Solver: conjugate gradients, preconditioned by a multigrid V-cycle (Galerkin coarsening
     over 2x2 blocks, Jacobi smoothing), on all images of a chunk at once; it stops when every
     removed pixel differs from the weighted mean of its neighbours by at most ``tol`` (10-25
-    iterations; on the course's photos the values are then within 0.5 grey levels of the exact
-    solution, and the residual is checked on the final values, not a running update).
+    iterations; on the course's photos the values are then within about 0.5 grey levels of the
+    exact solution; the residual is checked on the final values, not on a running update).
+    Measured on 2 CPU cores, per call: about 0.25 s for 4 images of 224 x 224 and 1.2 s for 300
+    of 64 x 64 with pixels removed in a map's order (fewer iterations for scattered pixels).
 
     Args:
         images: (N, H, W, C), or one (H, W, C) image, in 0..255.
@@ -736,7 +739,7 @@ def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=1
     Returns:
         dict "fractions": (steps + 1,) share of pixels changed, and per mode
         (N, steps + 1) probabilities of the class.
-    Used by: :func:`trust_table` (notebook 04), tools/trust_table.py.
+    Used by: :func:`trust_table`, notebook 04, tools/trust_table.py, tools/road_table.py.
     """
     model, preprocess, _ = cam._unpack_card(model, preprocess, None)
     x = np.asarray(images, dtype=np.float32)
