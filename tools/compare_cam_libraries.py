@@ -106,84 +106,162 @@ def versions() -> str:
 
 # ------------------------------------------------------------ the port ----
 
-def torch_port(keras_model):
-    """An equivalent torch module of a ShapesNet-style Keras model (logits out).
+def _same_pad(x, k, s):
+    """TensorFlow's 'same' padding: total = max((ceil(n / s) - 1) * s + k - n, 0), the odd pixel after."""
+    import math
 
-    Walks the Keras layers in order: Rescaling -> x * scale + offset; Conv2D
-    ('same', stride 1, odd kernel; fused ReLU becomes a separate nn.ReLU named
-    after the conv, so a hook on it sees the post-ReLU map); MaxPooling2D;
-    GlobalAveragePooling2D (a mean over H, W: channel order does not matter
-    after it); Dense; a final softmax Activation is dropped.
+    import torch.nn.functional as F
 
+    h, w = x.shape[2], x.shape[3]
+    ph = max((math.ceil(h / s[0]) - 1) * s[0] + k[0] - h, 0)
+    pw = max((math.ceil(w / s[1]) - 1) * s[1] + k[1] - w, 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+
+def _port_layer(lay, last):
+    """One Keras layer -> an nn.Module computing the same function on NCHW tensors (None: identity)."""
+    import keras
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    def t(a):
+        return torch.from_numpy(np.asarray(a, np.float32).copy())
+
+    def activation(name):
+        if name == "relu":
+            return torch.relu
+        if name == "linear":
+            return lambda x: x
+        raise ValueError(f"{lay.name}: activation {name!r} is not ported")
+
+    class Op(nn.Module):
+        def __init__(self, fn, **tensors):
+            super().__init__()
+            self.fn = fn
+            for key, value in tensors.items():      # parameters (requiring grad, as in any torch model):
+                setattr(self, key, nn.Parameter(value))   # pytorch-grad-cam reads the device from them
+
+        def forward(self, *xs):
+            return self.fn(self, *xs)
+
+    if isinstance(lay, (keras.layers.Dropout,)):
+        return None
+    if isinstance(lay, keras.layers.Rescaling):
+        scale, offset = float(lay.scale), float(lay.offset)
+        return Op(lambda m, x: x * scale + offset)
+    if isinstance(lay, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+        if lay.dilation_rate != (1, 1) or lay.data_format != "channels_last":
+            raise ValueError(f"{lay.name}: dilation / channels_first not ported")
+        k = np.asarray(lay.kernel)
+        if isinstance(lay, keras.layers.DepthwiseConv2D):    # (kh, kw, C, mult) -> (C * mult, 1, kh, kw)
+            weight, groups = np.transpose(k, (2, 3, 0, 1)).reshape(-1, 1, *k.shape[:2]), k.shape[2]
+        else:                                                # HWIO -> OIHW
+            weight, groups = np.transpose(k, (3, 2, 0, 1)), 1
+        bias = t(lay.bias) if lay.use_bias else torch.zeros(weight.shape[0])
+        act, ks, st, same = activation(lay.activation.__name__), lay.kernel_size, lay.strides, lay.padding == "same"
+
+        def conv(m, x):
+            x = _same_pad(x, ks, st) if same else x
+            return act(F.conv2d(x, m.weight, m.bias, stride=st, groups=groups))
+        return Op(conv, weight=t(weight), bias=bias)
+    if isinstance(lay, keras.layers.BatchNormalization):      # inference: an affine map per channel
+        C = lay.moving_mean.shape[0]
+        gamma = np.asarray(lay.gamma) if lay.scale else np.ones(C)
+        beta = np.asarray(lay.beta) if lay.center else np.zeros(C)
+        scale = gamma / np.sqrt(np.asarray(lay.moving_variance, np.float64) + lay.epsilon)
+        shift = beta - np.asarray(lay.moving_mean, np.float64) * scale
+        return Op(lambda m, x: x * m.scale[None, :, None, None] + m.shift[None, :, None, None],
+                  scale=t(scale), shift=t(shift))
+    if isinstance(lay, keras.layers.ReLU):
+        if float(lay.negative_slope) != 0.0 or float(lay.threshold) != 0.0:
+            raise ValueError(f"{lay.name}: leaky / thresholded ReLU not ported")
+        top = None if lay.max_value is None else float(lay.max_value)
+        return Op(lambda m, x: torch.clamp(x, min=0.0, max=top))
+    if isinstance(lay, keras.layers.Activation):
+        name = lay.activation.__name__
+        if name == "softmax":
+            if not last:
+                raise ValueError("a softmax before the last layer is not ported")
+            return None                                      # the port returns the logits
+        fn = activation(name)
+        return Op(lambda m, x: fn(x))
+    if isinstance(lay, keras.layers.Add):
+        return Op(lambda m, *xs: sum(xs))
+    if isinstance(lay, keras.layers.MaxPooling2D):
+        if lay.padding != "valid":
+            raise ValueError(f"{lay.name}: only 'valid' max pooling is ported")
+        pool = nn.MaxPool2d(lay.pool_size, lay.strides)
+        return Op(lambda m, x: pool(x))
+    if isinstance(lay, keras.layers.GlobalAveragePooling2D):  # a mean over H, W: no channel order to fix
+        return Op(lambda m, x: x.mean(dim=(2, 3)))
+    if isinstance(lay, keras.layers.Dense):
+        return Op(lambda m, x: F.linear(x, m.weight, m.bias), weight=t(np.asarray(lay.kernel).T), bias=t(lay.bias))
+    raise ValueError(f"layer {lay.name} ({type(lay).__name__}) is not ported")
+
+
+def torch_port(keras_model, input_affine=None):
+    """An equivalent torch module of a functional Keras convnet, returning the logits.
+
+    Walks the Keras graph (every layer called once): Conv2D / DepthwiseConv2D
+    (kernels HWIO -> OIHW, depthwise (kh, kw, C, 1) -> (C, 1, kh, kw),
+    TensorFlow's asymmetric 'same' padding), BatchNormalization (inference
+    affine), ReLU / ReLU6, Add, MaxPooling2D, GlobalAveragePooling2D (a mean
+    over H, W, so channels-first vs channels-last needs no reordering),
+    Dense (kernel transposed), Rescaling; Dropout is the identity and the
+    final softmax is dropped.  Each Keras layer becomes one submodule, so a
+    hook on ``named[layer]`` sees exactly that layer's output.
+
+    Args:
+        keras_model: the Keras model (input NHWC).
+        input_affine: optional (a, b): the module first computes a * x + b
+            (the card's preprocessing, when it is affine), so it takes pixels.
     Returns:
-        (module taking (N, 3, H, W) float32 pixels 0..255 -> (N, classes)
-        logits, {keras layer name: torch submodule whose output is that
-        layer's output}).
+        (module: (N, C, H, W) float32 -> (N, classes) logits, {layer name: submodule}).
     """
     import keras
     import torch
     from torch import nn
 
-    ops, named = [], {}
+    steps, named = [], {}
+    last = keras_model.layers[-1]
     for lay in keras_model.layers:
         if isinstance(lay, keras.layers.InputLayer):
             continue
-        if isinstance(lay, keras.layers.Rescaling):
-            ops.append(("rescale", (float(lay.scale), float(lay.offset))))
-        elif isinstance(lay, keras.layers.Conv2D):
-            if lay.strides != (1, 1) or lay.padding != "same" or lay.kernel_size[0] % 2 != 1:
-                raise ValueError(f"{lay.name}: only stride-1 'same' convolutions with odd kernels are ported")
-            k = np.asarray(lay.kernel)                      # (kh, kw, in, out)  HWIO
-            conv = nn.Conv2d(k.shape[2], k.shape[3], k.shape[:2], padding=k.shape[0] // 2)
-            with torch.no_grad():
-                conv.weight.copy_(torch.from_numpy(np.transpose(k, (3, 2, 0, 1)).copy()))   # OIHW
-                conv.bias.copy_(torch.from_numpy(np.asarray(lay.bias)))
-            act = lay.activation.__name__
-            if act == "relu":
-                relu = nn.ReLU()
-                ops += [("conv", conv), ("relu", relu)]
-                named[lay.name] = relu
-            elif act == "linear":
-                ops.append(("conv", conv))
-                named[lay.name] = conv
-            else:
-                raise ValueError(f"{lay.name}: activation {act!r} not ported")
-        elif isinstance(lay, keras.layers.MaxPooling2D):
-            pool = nn.MaxPool2d(lay.pool_size, lay.strides)
-            ops.append(("pool", pool))
-            named[lay.name] = pool
-        elif isinstance(lay, keras.layers.GlobalAveragePooling2D):
-            ops.append(("gap", None))
-        elif isinstance(lay, keras.layers.Dense):
-            w = np.asarray(lay.kernel)                      # (in, out)
-            dense = nn.Linear(w.shape[0], w.shape[1])
-            with torch.no_grad():
-                dense.weight.copy_(torch.from_numpy(w.T.copy()))
-                dense.bias.copy_(torch.from_numpy(np.asarray(lay.bias)))
-            ops.append(("dense", dense))
-        elif isinstance(lay, keras.layers.Activation) and lay.activation.__name__ == "softmax":
-            if lay is not keras_model.layers[-1]:
-                raise ValueError("a softmax before the last layer is not ported")
-        else:
-            raise ValueError(f"layer {lay.name} ({type(lay).__name__}) is not ported")
+        if len(lay._inbound_nodes) != 1:
+            raise ValueError(f"layer {lay.name} is called {len(lay._inbound_nodes)} times: not ported")
+        node = lay._inbound_nodes[0]
+        module = _port_layer(lay, lay is last)
+        steps.append((lay.name, [id(x) for x in node.input_tensors], id(node.output_tensors[0])))
+        named[lay.name] = module if module is not None else nn.Identity()
+    in_id, out_id = id(keras_model.inputs[0]), id(keras_model.outputs[0])
 
     class Port(nn.Module):
         def __init__(self):
             super().__init__()
-            self.layers = nn.ModuleList([m for kind, m in ops if isinstance(m, nn.Module)])
-            self.ops = ops
+            self.layers = nn.ModuleDict(named)
 
         def forward(self, x):
-            for kind, m in self.ops:
-                if kind == "rescale":
-                    x = x * m[0] + m[1]
-                elif kind == "gap":
-                    x = x.mean(dim=(2, 3))
-                else:
-                    x = m(x)
-            return x
+            if input_affine is not None:
+                x = x * input_affine[0] + input_affine[1]
+            values = {in_id: x}
+            for name, ins, out in steps:
+                values[out] = self.layers[name](*[values[i] for i in ins])
+            return values[out_id]
 
     return Port().eval(), named
+
+
+def affine_of(preprocess):
+    """(a, b) with preprocess(x) == a * x + b, or None if the card's preprocessing is not affine."""
+    probe = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype(np.float32)
+    b = np.asarray(preprocess(np.zeros_like(probe)), np.float64)
+    a = np.asarray(preprocess(np.ones_like(probe)), np.float64) - b
+    if np.ptp(a) > 1e-6 or np.ptp(b) > 1e-6:
+        return None
+    a, b = float(a.flat[0]), float(b.flat[0])
+    ok = np.allclose(preprocess(probe), a * probe + b, atol=1e-4)
+    return (a, b) if ok else None
 
 
 def nchw(images):
@@ -222,13 +300,13 @@ def row(name, ours, theirs, ours_big=None, theirs_big=None):
 
 
 def print_table(rows):
-    head = f"{'our method vs library':44s} {'r mean':>7s} {'r min':>7s} {'rho mean':>8s} {'peak':>5s} {'r 64px':>7s}"
+    head = f"{'our method vs library':48s} {'r mean':>7s} {'r min':>7s} {'rho mean':>8s} {'peak':>5s} {'r px':>7s}"
     print(head)
     print("-" * len(head))
     for x in rows:
         r64 = "" if x["r64"] is None else f"{x['r64']:.4f}"
         extra = f"  ({x['nan']} constant maps left out)" if x["nan"] else ""
-        print(f"{x['name']:44s} {x['r_mean']:7.4f} {x['r_min']:7.4f} {x['rho']:8.4f} {x['peak']:5.2f} {r64:>7s}{extra}")
+        print(f"{x['name']:48s} {x['r_mean']:7.4f} {x['r_min']:7.4f} {x['rho']:8.4f} {x['peak']:5.2f} {r64:>7s}{extra}")
 
 
 # ------------------------------------------------- the libraries' maps ----
@@ -248,35 +326,42 @@ class _Recorder:
         cam_obj.get_cam_image = recording
 
 
-def pytorch_grad_cam_maps(port, target, images, labels, chunk=10):
-    """{method: (raw ReLU'd (N, h, w) maps, final (N, H, W) outputs)} from pytorch-grad-cam."""
+def pytorch_grad_cam_maps(port, target, x, labels, methods=("gradcam", "gradcam++", "scorecam"), chunk=10,
+                          batch_size=128):
+    """{method: (raw ReLU'd (N, h, w) maps, final (N, H, W) outputs)} from pytorch-grad-cam.
+
+    x: (N, H, W, C) what the port takes; labels: (N,) the target class (ClassifierOutputTarget: the logit)."""
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, ScoreCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
+    classes = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "scorecam": ScoreCAM}
     out = {}
-    for key, cls in (("gradcam", GradCAM), ("gradcam++", GradCAMPlusPlus), ("scorecam", ScoreCAM)):
-        obj = cls(model=port, target_layers=[target])
-        obj.batch_size = 128          # ScoreCAM's masked images per forward pass (default 16)
+    for key in methods:
+        obj = classes[key](model=port, target_layers=[target])
+        obj.batch_size = batch_size   # ScoreCAM's masked images per forward pass (default 16)
         rec = _Recorder(obj)
         finals = []
-        for s in range(0, len(images), chunk):
+        for s in range(0, len(x), chunk):
             targets = [ClassifierOutputTarget(int(c)) for c in labels[s:s + chunk]]
             with contextlib.redirect_stderr(io.StringIO()):   # ScoreCAM's tqdm bars
-                finals.append(obj(input_tensor=nchw(images[s:s + chunk]), targets=targets))
+                finals.append(obj(input_tensor=nchw(x[s:s + chunk]), targets=targets))
         obj.activations_and_grads.release()
         out[key] = (np.maximum(np.concatenate(rec.maps), 0.0), np.concatenate(finals))
     return out
 
 
-def tf_keras_vis_maps(model, layer, images, labels):
-    """{method: (raw ReLU'd (N, h, w), final (N, H, W))} from tf-keras-vis, plus Scorecam without ReplaceToLinear."""
+def tf_keras_vis_maps(model, layer, x, labels, chunk=100, batch_size=128):
+    """{method: (raw ReLU'd (N, h, w), final (N, H, W) or None)} from tf-keras-vis on the Keras model.
+
+    With ReplaceToLinear (the score is the logit; Scorecam takes its own softmax over the classes,
+    so its score is the probability), and Scorecam once more without it (the model's softmax, then
+    Scorecam's: a softmax of the probabilities), as tf-keras-vis's docstring recommends for Scorecam."""
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
     from tf_keras_vis.scorecam import Scorecam
     from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
     from tf_keras_vis.utils.scores import CategoricalScore
 
-    score = CategoricalScore([int(c) for c in labels])
     out = {}
     runs = (("gradcam", Gradcam, True), ("gradcam++", GradcamPlusPlus, True), ("scorecam", Scorecam, True),
             ("scorecam, softmax model", Scorecam, False))
@@ -284,11 +369,17 @@ def tf_keras_vis_maps(model, layer, images, labels):
         vis = cls(model, model_modifier=ReplaceToLinear() if linear else None, clone=True)
         kw = dict(penultimate_layer=layer, seek_penultimate_conv_layer=False)
         if cls is Scorecam:
-            kw["batch_size"] = 128
-        with contextlib.redirect_stdout(io.StringIO()):       # Keras predict's progress bar
-            raw = vis(score, images, expand_cam=False, normalize_cam=False, **kw)
-            final = vis(score, images, **kw) if key != "scorecam, softmax model" else None
-        out[key] = (np.asarray(raw, np.float64), None if final is None else np.asarray(final, np.float64))
+            kw["batch_size"] = batch_size
+        raws, finals = [], []
+        for s in range(0, len(x), chunk):
+            score = CategoricalScore([int(c) for c in labels[s:s + chunk]])
+            with contextlib.redirect_stdout(io.StringIO()):   # Keras predict's progress bar
+                raws.append(np.asarray(vis(score, x[s:s + chunk], expand_cam=False, normalize_cam=False, **kw),
+                                       np.float64).reshape(-1, *model.get_layer(layer).output.shape[1:3]))
+                if linear:
+                    finals.append(np.asarray(vis(score, x[s:s + chunk], **kw), np.float64).reshape(
+                        -1, *x.shape[1:3]))
+        out[key] = (np.concatenate(raws), np.concatenate(finals) if finals else None)
     return out
 
 
@@ -317,20 +408,23 @@ def resize_bilinear(a, size, align_corners):
     return top * (1 - fy)[:, None, None] + bot * fy[:, None, None]
 
 
-def masked_logits(logits_fn, image, A, align_corners, eps):
-    """Logits (k, classes) of the image masked by each upsampled, min-max scaled channel of A (h, w, k).
+def masked_logits(logits_fn, base, A, align_corners, eps, chunk=128):
+    """Logits (k, classes) of ``base`` (H, W, C) masked by each upsampled, min-max scaled channel of A (h, w, k).
 
+    base: the raw image (ours; logits_fn then preprocesses) or the preprocessed model input
+    (pytorch-grad-cam and tf-keras-vis mask the tensor they are given).
     eps=0: a channel with max == min gives a zero mask (ours); eps > 0: (u - min) / (max - min + eps)
     (pytorch-grad-cam: 1e-8; tf-keras-vis: keras epsilon 1e-7)."""
-    up = resize_bilinear(A.astype(np.float64), image.shape[:2], align_corners)
+    up = resize_bilinear(A.astype(np.float64), base.shape[:2], align_corners)
     lo, hi = up.min(axis=(0, 1)), up.max(axis=(0, 1))
     span = hi - lo
     if eps:
         masks = (up - lo) / (span + eps)
     else:
         masks = np.where(span > 0, (up - lo) / np.where(span > 0, span, 1.0), 0.0)
-    masked = image[None].astype(np.float64) * np.moveaxis(masks, -1, 0)[..., None]
-    return logits_fn(masked.astype(np.float32))
+    masks = np.moveaxis(masks, -1, 0)[..., None]
+    return np.concatenate([logits_fn((base[None] * masks[s:s + chunk]).astype(np.float32))
+                           for s in range(0, len(masks), chunk)])
 
 
 def softmax(z, axis):
@@ -383,9 +477,26 @@ def gradcampp_variant(A, g, eps=0.0, normalise_alpha=False, zero_where="denomina
 
 # ----------------------------------------------------------------- main ----
 
+
+def load_images(card, n):
+    """(images (N, H, W, 3) 0..255, target classes (N,), description)."""
+    from helpers import shapes
+
+    if card.name == "shapesnet":
+        images, labels, _ = shapes.make_shapes(n, seed=shapes.HELDOUT_SEED)
+        return (np.asarray(images, np.float32), np.asarray(labels, np.int64),
+                f"{n} held-out ShapesNet images (seed {shapes.HELDOUT_SEED}), true class")
+    photos = card.sample_images()
+    images = np.stack([photos[k] for k in sorted(photos)]).astype(np.float32)
+    labels = card.predict(images).argmax(axis=1)
+    return images, labels, f"{card.name}: the {len(images)} sample photos {sorted(photos)}, top-1 class"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=100, help="held-out images (default 100)")
+    ap.add_argument("--model", default="shapesnet", choices=("shapesnet", "efficientnet_lite0"),
+                    help="the network (default shapesnet; efficientnet_lite0 uses its 4 sample photos)")
+    ap.add_argument("--n", type=int, default=100, help="held-out ShapesNet images (default 100)")
     args = ap.parse_args(argv)
     if args.n < 2:
         ap.error("--n must be at least 2")
@@ -395,7 +506,7 @@ def main(argv=None):
     import tensorflow as tf
     import torch
 
-    from helpers import cam, shapes
+    from helpers import cam
     from helpers.models import load_model, logits_model
 
     torch.set_grad_enabled(True)
@@ -403,37 +514,44 @@ def main(argv=None):
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
     t0 = time.perf_counter()
     print("versions:", versions())
-    card = load_model("shapesnet", verbose=False)
+    card = load_model(args.model, verbose=False)
     model = card.model
     layer = cam.default_layer(card)
-    images, labels, _ = shapes.make_shapes(args.n, seed=shapes.HELDOUT_SEED)
-    images = np.asarray(images, np.float32)
-    labels = np.asarray(labels, np.int64)
-    x = card.preprocess(images)
+    images, labels, desc = load_images(card, args.n)
+    x = np.asarray(card.preprocess(images), np.float32)
+    big = args.model != "shapesnet"
+    fmap = tuple(model.get_layer(layer).output.shape[1:])
 
-    # 1. the port
-    port, named = torch_port(model)
+    # 1. the port: one taking pixels (the card's affine preprocessing inside), one taking the model input
+    affine = affine_of(card.preprocess)
+    if affine is None:
+        sys.exit(f"{card.name}'s preprocessing is not affine: the port cannot take pixels.")
+    identity = affine == (1.0, 0.0)
+    port_px, named_px = torch_port(model, None if identity else affine)
     logits_k = np.asarray(logits_model(model).predict(x, verbose=0), np.float64)
     with torch.no_grad():
-        logits_t = port(nchw(x)).numpy().astype(np.float64)
+        logits_t = port_px(nchw(images)).numpy().astype(np.float64)
     diff = float(np.abs(logits_k - logits_t).max())
-    print(f"port: {args.n} held-out images (seed {shapes.HELDOUT_SEED}), layer {layer!r}; "
-          f"max |logit Keras - logit torch| = {diff:.2e} (logits up to {np.abs(logits_k).max():.1f}); "
+    print(f"port: {desc}; layer {layer!r} {fmap}")
+    print(f"  max |logit Keras - logit torch| = {diff:.2e} (|logits| up to {np.abs(logits_k).max():.1f}); "
           f"same argmax: {np.mean(logits_k.argmax(1) == logits_t.argmax(1)):.2f}; "
-          f"accuracy {np.mean(logits_k.argmax(1) == labels):.2f}")
+          f"Keras argmax = target class: {np.mean(logits_k.argmax(1) == labels):.2f}")
     if diff > 1e-3:
         sys.exit("the torch port does not match the Keras model (difference above 1e-3): not comparing maps.")
 
-    # 2. our maps, raw (ReLU'd, not normalised) at the feature-map resolution
-    cls = labels[:, None]
-    ours = {}
+    # 2. the maps at the feature-map resolution, after the ReLU, not normalised
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for m in ("gradcam", "gradcam++", "scorecam"):
-            ours[m] = np.asarray(cam.grad_cam(card, images, cls, method=m, normalize=False)[:, 0], np.float64)
-
-    pt = pytorch_grad_cam_maps(port, named[layer], x, labels)
-    tk = tf_keras_vis_maps(model, layer, x, labels)
+        ours = {m: np.asarray(cam.grad_cam(card, images, labels[:, None], method=m, normalize=False,
+                                           max_batch=64)[:, 0], np.float64)
+                for m in ("gradcam", "gradcam++", "scorecam")}
+    chunk, batch = (1, 64) if big else (10, 128)
+    pt = pytorch_grad_cam_maps(port_px, named_px[layer], images, labels, chunk=chunk, batch_size=batch)
+    if not identity:   # the usual torch set-up: normalisation outside the model, so ScoreCAM masks the normalised input
+        port_in, named_in = torch_port(model)
+        pt["scorecam, normalised input"] = pytorch_grad_cam_maps(port_in, named_in[layer], x, labels, ("scorecam",),
+                                                                 chunk=chunk, batch_size=batch)["scorecam"]
+    tk = tf_keras_vis_maps(model, layer, x, labels, chunk=1 if big else 100, batch_size=batch)
 
     from pytorch_grad_cam.utils.image import scale_cam_image
     from scipy.ndimage import zoom
@@ -445,22 +563,23 @@ def main(argv=None):
         return scale_cam_image(scale_cam_image(m.astype(np.float32), size[::-1]))
 
     def big_tk(m):        # ours resized and scaled as tf-keras-vis does (scipy zoom order 1, min-max)
-        f = (1.0,) + tuple(t / s for s, t in zip(m.shape[1:], size))
-        return tkv_normalize(zoom(m, f, order=1))
+        return tkv_normalize(zoom(m, (1.0,) + tuple(t / s for s, t in zip(m.shape[1:], size)), order=1))
 
-    names = {"gradcam": ("Grad-CAM", "GradCAM", "Gradcam"),
-             "gradcam++": ("Grad-CAM++", "GradCAMPlusPlus", "GradcamPlusPlus"),
-             "scorecam": ("Score-CAM", "ScoreCAM", "Scorecam")}
     rows = []
-    for m, (ours_name, pt_name, tk_name) in names.items():
+    for m, (ours_name, pt_name, tk_name) in {"gradcam": ("Grad-CAM", "GradCAM", "Gradcam"),
+                                             "gradcam++": ("Grad-CAM++", "GradCAMPlusPlus", "GradcamPlusPlus"),
+                                             "scorecam": ("Score-CAM", "ScoreCAM", "Scorecam")}.items():
         rows.append(row(f"{ours_name} vs pytorch-grad-cam {pt_name}", ours[m], pt[m][0], big_pt(ours[m]), pt[m][1]))
+        if m == "scorecam" and not identity:
+            rows.append(row("  the same, port without the preprocessing", ours[m],
+                            *pt["scorecam, normalised input"][:1], big_pt(ours[m]), pt["scorecam, normalised input"][1]))
         rows.append(row(f"{ours_name} vs tf-keras-vis {tk_name}", ours[m], tk[m][0], big_tk(ours[m]), tk[m][1]))
-    rows.append(row("Score-CAM vs tf-keras-vis Scorecam, no ReplaceToLinear", ours["scorecam"],
-                    tk["scorecam, softmax model"][0]))
+    rows.append(row("  the same without ReplaceToLinear", ours["scorecam"], tk["scorecam, softmax model"][0]))
     print()
-    print(f"{args.n} held-out ShapesNet images, true class, layer {layer} (8 x 8 x 128); per-image Pearson r,")
-    print("Spearman rho at 8 x 8 (after ReLU, before resizing); peak = same argmax cell; r 64px = the library's")
-    print("final output vs ours resized and scaled by the library's own function")
+    print(f"{desc}; layer {layer} {fmap}.")
+    print("Per image: Pearson r and Spearman rho between our map and the library's at the feature-map")
+    print("resolution (after the ReLU, before resizing); peak = same argmax cell; r px = the library's")
+    print("output (resized to the input, min-max scaled) vs ours resized and scaled by its own function.")
     print_table(rows)
 
     # 4. reproductions from the Keras model's activations and gradients
@@ -471,49 +590,68 @@ def main(argv=None):
     g = tape.gradient(sel, A_t).numpy().astype(np.float64)
     A = A_t.numpy().astype(np.float64)
     logit_model = logits_model(model)
+    compiled = tf.function(lambda b: logit_model(b, training=False))
 
-    def logits_fn(batch):
-        return np.asarray(logit_model.predict(card.preprocess(batch), batch_size=128, verbose=0), np.float64)
+    def logits_of_input(batch):
+        return np.asarray(compiled(tf.constant(batch)), np.float64)
+
+    def logits_of_pixels(batch):
+        return logits_of_input(np.asarray(card.preprocess(batch), np.float32))
 
     print()
-    print("reproductions: each library's formula as a small change to ours (numpy, from the Keras model);")
-    print("mean / min Pearson r at 8 x 8 with the library's map and with ours")
+    print("Reproductions: the library's formula as a small change to ours (numpy, from the Keras model's")
+    print("activations, gradients and logits); Pearson r mean / min with the library's map and with ours.")
 
-    def show(what, mine, lib):
-        r_lib, _, _ = compare(mine, lib)
-        r_our, _, _ = compare(mine, ours[what[0]])
-        print(f"  {what[1]:74s} lib {np.nanmean(r_lib):.4f} / {np.nanmin(r_lib):.4f}   "
+    def show(method, what, mine, lib):
+        r_lib = compare(mine, lib)[0]
+        r_our = compare(mine, ours[method])[0]
+        print(f"  {what:72s} lib {np.nanmean(r_lib):.4f} / {np.nanmin(r_lib):.4f}   "
               f"ours {np.nanmean(r_our):.4f} / {np.nanmin(r_our):.4f}")
 
     gc = np.maximum(np.einsum("nhwk,nk->nhw", A, g.mean(axis=(1, 2))), 0.0)
-    show(("gradcam", "Grad-CAM, ours re-done: w = mean(g)  [vs pytorch-grad-cam]"), gc, pt["gradcam"][0])
-    gpp = gradcampp_variant(A, g)
-    show(("gradcam++", "Grad-CAM++, ours re-done (eps 0)  [vs pytorch-grad-cam]"), gpp, pt["gradcam++"][0])
-    show(("gradcam++", "Grad-CAM++ + eps 1e-6 in the denominator  [vs pytorch-grad-cam]"),
+    show("gradcam", "Grad-CAM: w = mean of g  [lib: pytorch-grad-cam]", gc, pt["gradcam"][0])
+    show("gradcam++", "Grad-CAM++ as ours (no eps)  [lib: pytorch-grad-cam]", gradcampp_variant(A, g),
+         pt["gradcam++"][0])
+    show("gradcam++", "Grad-CAM++ with + 1e-6 in the denominator  [lib: pytorch-grad-cam]",
          gradcampp_variant(A, g, eps=1e-6, zero_where="g"), pt["gradcam++"][0])
-    show(("gradcam++", "Grad-CAM++ with alphas / their spatial sum  [vs tf-keras-vis]"),
+    show("gradcam++", "Grad-CAM++ with alphas / their spatial sum  [lib: tf-keras-vis]",
          gradcampp_variant(A, g, normalise_alpha=True), tk["gradcam++"][0])
     gmag = np.abs(g[g != 0])
-    print(f"  (|dy/dA| at {layer}: median {np.median(gmag):.2e}, max {gmag.max():.2e}, so g^2 is "
-          f"{np.median(gmag) ** 2:.1e} .. {gmag.max() ** 2:.1e} against eps = 1e-6)")
+    varies = float(np.max(np.ptp(g, axis=(1, 2))))
+    print(f"    (g = dy^c/dA at {layer}: |g| median {np.median(gmag):.1e}, max {gmag.max():.1e}, so g^2 "
+          f"{np.median(gmag) ** 2:.0e} .. {gmag.max() ** 2:.0e} vs eps 1e-6; largest spatial spread of g in a "
+          f"channel {varies:.1e})")
 
-    variants = {}
-    for align in (False, True):
-        for eps in ((0.0,) if not align else (0.0, 1e-8, 1e-7)):
-            variants[(align, eps)] = [masked_logits(logits_fn, images[i], A[i], align, eps) for i in range(len(x))]
-    sc = lambda key, w: scorecam_variant(variants[key], A, labels, w)  # noqa: E731
-    show(("scorecam", "Score-CAM, ours re-done: probability, half-pixel masks  [vs ours]"),
-         sc((False, 0.0), "probability"), ours["scorecam"])
-    show(("scorecam", "softmax over channels of y^c, half-pixel masks  [vs pytorch-grad-cam]"),
-         sc((False, 0.0), "channel softmax"), pt["scorecam"][0])
-    show(("scorecam", "probability, align-corners masks  [vs pytorch-grad-cam]"),
-         sc((True, 1e-8), "probability"), pt["scorecam"][0])
-    show(("scorecam", "softmax over channels, align-corners masks, +1e-8  [vs pytorch-grad-cam]"),
-         sc((True, 1e-8), "channel softmax"), pt["scorecam"][0])
-    show(("scorecam", "probability, align-corners masks, +1e-7  [vs tf-keras-vis Scorecam]"),
-         sc((True, 1e-7), "probability"), tk["scorecam"][0])
-    show(("scorecam", "softmax of the probabilities, align-corners, +1e-7  [vs tkv no ReplaceToLinear]"),
-         sc((True, 1e-7), "double softmax"), tk["scorecam, softmax model"][0])
+    def scores(on_pixels, align, eps):
+        base = images if on_pixels else x
+        fn = logits_of_pixels if on_pixels else logits_of_input
+        return [masked_logits(fn, base[i], A[i], align, eps) for i in range(len(images))]
+
+    def sc(sets, weighting):
+        return scorecam_variant(sets, A, labels, weighting)
+
+    ours_sets = scores(True, False, 0.0)
+    pt_sets = scores(True, True, 1e-8)
+    show("scorecam", "Score-CAM as ours: probability, half-pixel masks  [lib: ours]", sc(ours_sets, "probability"),
+         ours["scorecam"])
+    show("scorecam", "softmax over channels of y^c, masks as ours  [pytorch-grad-cam]",
+         sc(ours_sets, "channel softmax"), pt["scorecam"][0])
+    show("scorecam", "probability, masks align-corners + 1e-8  [pytorch-grad-cam]", sc(pt_sets, "probability"),
+         pt["scorecam"][0])
+    show("scorecam", "softmax over channels, masks align-corners + 1e-8  [pytorch-grad-cam]",
+         sc(pt_sets, "channel softmax"), pt["scorecam"][0])
+    if not identity:
+        in_sets = scores(False, True, 1e-8)
+        show("scorecam", "the same, masking the normalised input  [pytorch-grad-cam, no preproc.]",
+             sc(in_sets, "channel softmax"), pt["scorecam, normalised input"][0])
+        show("scorecam", "probability, masking the normalised input  [pytorch-grad-cam, no preproc.]",
+             sc(in_sets, "probability"), pt["scorecam, normalised input"][0])
+    tk_sets = scores(identity, True, 1e-7)
+    where = "" if identity else ", normalised input"
+    show("scorecam", f"probability, masks align-corners + 1e-7{where}  [tf-keras-vis]", sc(tk_sets, "probability"),
+         tk["scorecam"][0])
+    show("scorecam", f"softmax of the probabilities, the same masks  [tkv, no ReplaceToLinear]",
+         sc(tk_sets, "double softmax"), tk["scorecam, softmax model"][0])
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
