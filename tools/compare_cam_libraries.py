@@ -605,7 +605,7 @@ def main(argv=None):
     def show(method, what, mine, lib):
         r_lib = compare(mine, lib)[0]
         r_our = compare(mine, ours[method])[0]
-        print(f"  {what:72s} lib {np.nanmean(r_lib):.4f} / {np.nanmin(r_lib):.4f}   "
+        print(f"  {what:76s} lib {np.nanmean(r_lib):.4f} / {np.nanmin(r_lib):.4f}   "
               f"ours {np.nanmean(r_our):.4f} / {np.nanmin(r_our):.4f}")
 
     gc = np.maximum(np.einsum("nhwk,nk->nhw", A, g.mean(axis=(1, 2))), 0.0)
