@@ -8,47 +8,69 @@ Install them in a scratch virtual environment, not in the course's .venv:
     python3.11 -m venv /tmp/camcmp && . /tmp/camcmp/bin/activate
     pip install -e .                          # the course (TensorFlow, Keras)
     pip install torch torchvision grad-cam tf-keras-vis
-    python tools/compare_cam_libraries.py [--n 100]
+    python tools/compare_cam_libraries.py [--n 100]         # ShapesNet, ~4 min
+    python tools/compare_cam_libraries.py --model efficientnet_lite0   # ~40 min
 
 (torch and torchvision must come from the same build: pytorch-grad-cam
-imports torchvision, and a CPU torch beside a CUDA torchvision fails at
-import with "operator torchvision::nms does not exist".)
+imports torchvision at import time, and a CPU torch beside PyPI's CUDA
+torchvision fails with "operator torchvision::nms does not exist".)
 
-What it does, on the course's ShapesNet (``load_model("shapesnet")``):
+What it does:
 
-1. Ports the trained Keras weights to an equivalent ``torch.nn.Module``
-   (conv kernels HWIO -> OIHW, Dense kernel transposed, same 'same' padding,
-   2x2 max pooling, global average pooling, no softmax: the module returns
-   the logits) and prints the largest logit difference on the held-out
-   images (``make_shapes(n, seed=shapes.HELDOUT_SEED)``).
-2. For each image and its true class, at ``cam.default_layer`` (the
-   post-ReLU output of ``block4_conv2``, 8 x 8 x 128), computes
-   ``helpers.cam.grad_cam`` with "gradcam", "gradcam++", "scorecam";
-   pytorch-grad-cam's GradCAM, GradCAMPlusPlus, ScoreCAM on the port
-   (``ClassifierOutputTarget`` of the logit); tf-keras-vis's Gradcam,
-   GradcamPlusPlus, Scorecam on the Keras model with ``ReplaceToLinear``
-   (the score is the logit; for Scorecam, which applies its own softmax, the
-   score is then the class probability), and Scorecam once more without
-   ``ReplaceToLinear``, as its docstring recommends for Scorecam.
-3. Compares each library map with ours at the feature-map resolution
-   (8 x 8, both after the ReLU, before any resizing; Pearson, Spearman and the
-   argmax are unchanged by the libraries' min-max scaling): mean and min
-   Pearson r, mean Spearman rho, and the fraction of images whose peak
-   cell agrees.  The column "r 64px" compares the libraries' final output
-   (resized to the input, min-max scaled) with ours resized and scaled by the
-   library's own function.
-4. Explains each difference by re-implementing the library's formula as a
-   small change to ours (numpy, from the Keras model's activations and
-   gradients) and printing its correlation with the library's map (should be
-   ~1) and with ours.
+1. Ports the Keras model to an equivalent ``torch.nn.Module`` (conv kernels
+   HWIO -> OIHW, depthwise kernels, Dense transposed, TensorFlow's 'same'
+   padding, BatchNorm as its inference affine map, GAP as a mean over H, W;
+   no softmax: it returns the logits) and prints the largest logit
+   difference.  ShapesNet: ``make_shapes(n, seed=shapes.HELDOUT_SEED)``, the
+   true class; EfficientNet-Lite0: the 4 sample photos, the top-1 class.
+2. At ``cam.default_layer`` (ShapesNet: the post-ReLU ``block4_conv2``,
+   8 x 8 x 128) computes ``helpers.cam.grad_cam`` "gradcam", "gradcam++",
+   "scorecam"; pytorch-grad-cam's GradCAM, GradCAMPlusPlus, ScoreCAM on the
+   port (``ClassifierOutputTarget``: the logit; the port takes pixels, its
+   preprocessing inside, so ScoreCAM masks pixels as ours does; where the
+   card has a preprocessing step, ScoreCAM again on a port taking the
+   normalised input, the usual torch set-up); tf-keras-vis's Gradcam,
+   GradcamPlusPlus, Scorecam on the Keras model with ``ReplaceToLinear`` (the
+   logit; Scorecam applies its own softmax, so its score is the probability),
+   and Scorecam without ``ReplaceToLinear``, as tf-keras-vis's docstring
+   recommends for Scorecam.
+3. Per image, Pearson r and Spearman rho between our map and the library's at
+   the feature-map resolution (both after the ReLU, before resizing; scaling
+   changes neither), whether the argmax cell agrees ("peak"), and "r px":
+   the library's final output (resized to the input, min-max scaled) against
+   ours resized and scaled by the library's own function.
+4. Re-implements each library's formula as a small change to ours (numpy,
+   from the Keras model's activations, gradients and logits) and prints its
+   r with the library's map (1.0000 when the change explains the gap) and
+   with ours.
 
-It prints the versions, the port check, the table, then the reproductions.
-Score-CAM needs one forward pass per channel and image (128 x n): about a
-minute for n = 100 on 2 CPU cores.
+The differences, in the libraries' source (grad-cam 1.5.7, tf-keras-vis 0.8.7):
 
-Measured on this course's 2-core CPU machine (n = 100), output verbatim:
+* pytorch-grad-cam ScoreCAM (score_cam.py): line 56 ``weights =
+  torch.nn.Softmax(dim=-1)(scores)``, a softmax over the channels of the
+  masked images' logits (ours: the class probability of each masked image,
+  a softmax over the classes); line 24 ``UpsamplingBilinear2d`` (aligned
+  corners; ours: tf.image.resize, half-pixel centres); line 37 ``+ 1e-8``;
+  line 39 masks ``input_tensor``, i.e. whatever the model takes.
+* pytorch-grad-cam GradCAMPlusPlus (grad_cam_plusplus.py): line 26
+  ``eps = 0.000001`` in the denominator of line 27; line 31 zeroes alpha where
+  g == 0.  With a GAP + Dense head g is constant in each channel (printed:
+  spread 0), so this only changes a per-channel factor.
+* tf-keras-vis GradcamPlusPlus (gradcam_plus_plus.py): lines 122-127 divide
+  the alphas by their spatial sum (on a GAP + Dense head: Grad-CAM with the
+  negative channel weights dropped).
+* tf-keras-vis Scorecam (scorecam.py): line 125 ``zoom(..., order=1,
+  mode='nearest')`` (aligned corners); line 137 ``+ K.epsilon()``; line 150
+  masks the seed input (the model input); line 165 ``score(K.softmax(p))``:
+  on a model that ends in a softmax (no ReplaceToLinear) that is a softmax of
+  the probabilities.
+* Grad-CAM: no difference (r = 1.0000).
 
-    (filled in below after the run)
+Measured on this course's 2-core CPU machine, output verbatim:
+
+%SHAPESNET%
+
+%EFFICIENTNET%
 """
 from __future__ import annotations
 
@@ -220,7 +242,6 @@ def torch_port(keras_model, input_affine=None):
         (module: (N, C, H, W) float32 -> (N, classes) logits, {layer name: submodule}).
     """
     import keras
-    import torch
     from torch import nn
 
     steps, named = [], {}
