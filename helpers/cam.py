@@ -46,6 +46,19 @@ Methods (``grad_cam(..., method=...)``), with w_k^c the weight of channel k:
 * ``"counterfactual"``  Grad-CAM with negated gradients (Selvaraju et al.,
                    section 3): regions whose removal would raise the score.
 
+Measured against the libraries (``tools/compare_cam_libraries.py``, grad-cam
+1.5.7 on a torch port of ShapesNet, tf-keras-vis 0.8.7 with ReplaceToLinear;
+100 held-out ShapesNet images, true class, Pearson r of the 8 x 8 maps, mean /
+min): Grad-CAM 1.0000 / 1.0000 with both; Grad-CAM++ 0.9999 / 0.9995 and
+1.0000 / 0.9997 (behind a GAP + Dense head g is constant within a channel, so
+eps and the alpha normalisation only rescale channels); Score-CAM 0.9893 /
+0.9118 with pytorch-grad-cam (its channel softmax and aligned-corner masks;
+same peak cell for 73 %), 0.9989 / 0.9855 with tf-keras-vis (aligned-corner
+masks).  Both libraries mask the tensor they are given: with the normalisation
+outside the model (EfficientNet-Lite0, its 4 sample photos) Score-CAM falls to
+0.9299 / 0.8454 and 0.9146 / 0.8155.  The script reproduces each library's map
+(r = 1.0000) by changing only the named step of ours.
+
 ``guided_backprop`` (Springenberg et al. 2015, guided ReLU) and
 ``guided_grad_cam`` (Grad-CAM upsampled times guided backpropagation) work on
 a *clone* of the model whose ReLUs pass only positive gradients
