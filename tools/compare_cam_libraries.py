@@ -9,7 +9,7 @@ Install them in a scratch virtual environment, not in the course's .venv:
     pip install -e .                          # the course (TensorFlow, Keras)
     pip install torch torchvision grad-cam tf-keras-vis
     python tools/compare_cam_libraries.py [--n 100]         # ShapesNet, ~4 min
-    python tools/compare_cam_libraries.py --model efficientnet_lite0   # ~40 min
+    python tools/compare_cam_libraries.py --model efficientnet_lite0   # 25-40 min
 
 (torch and torchvision must come from the same build: pytorch-grad-cam
 imports torchvision at import time, and a CPU torch beside PyPI's CUDA
@@ -68,9 +68,78 @@ The differences, in the libraries' source (grad-cam 1.5.7, tf-keras-vis 0.8.7):
 
 Measured on this course's 2-core CPU machine, output verbatim:
 
-%SHAPESNET%
+    $ python tools/compare_cam_libraries.py --n 100
+    versions: tensorflow-cpu 2.21.0, keras 3.15.1, torch 2.13.0+cpu, torchvision 0.28.0, grad-cam 1.5.7, tf-keras-vis 0.8.7, numpy 2.4.6, scipy 1.17.1, opencv-python-headless 5.0.0.93
+    port: 100 held-out ShapesNet images (seed 12345), true class; layer 'block4_conv2' (8, 8, 128)
+      max |logit Keras - logit torch| = 4.29e-06 (|logits| up to 11.5); same argmax: 1.00; Keras argmax = target class: 0.98
 
-%EFFICIENTNET%
+    100 held-out ShapesNet images (seed 12345), true class; layer block4_conv2 (8, 8, 128).
+    Per image: Pearson r and Spearman rho between our map and the library's at the feature-map
+    resolution (after the ReLU, before resizing); peak = same argmax cell; r px = the library's
+    output (resized to the input, min-max scaled) vs ours resized and scaled by its own function.
+    our method vs library                             r mean   r min rho mean  peak    r px
+    ---------------------------------------------------------------------------------------
+    Grad-CAM vs pytorch-grad-cam GradCAM              1.0000  1.0000   1.0000  1.00  1.0000
+    Grad-CAM vs tf-keras-vis Gradcam                  1.0000  1.0000   1.0000  1.00  1.0000
+    Grad-CAM++ vs pytorch-grad-cam GradCAMPlusPlus    0.9999  0.9995   0.9994  0.98  0.9999
+    Grad-CAM++ vs tf-keras-vis GradcamPlusPlus        1.0000  0.9997   0.9998  0.98  1.0000
+    Score-CAM vs pytorch-grad-cam ScoreCAM            0.9893  0.9118   0.9866  0.73  0.9906
+    Score-CAM vs tf-keras-vis Scorecam                0.9989  0.9855   0.9979  0.90  0.9989
+      the same without ReplaceToLinear                0.9932  0.7229   0.9903  0.78
+
+    Reproductions: the library's formula as a small change to ours (numpy, from the Keras model's
+    activations, gradients and logits); Pearson r mean / min with the library's map and with ours.
+      Grad-CAM: w = mean of g  [lib: pytorch-grad-cam]                             lib 1.0000 / 1.0000   ours 1.0000 / 1.0000
+      Grad-CAM++ as ours (no eps)  [lib: pytorch-grad-cam]                         lib 0.9999 / 0.9995   ours 1.0000 / 1.0000
+      Grad-CAM++ with + 1e-6 in the denominator  [lib: pytorch-grad-cam]           lib 1.0000 / 1.0000   ours 0.9999 / 0.9995
+      Grad-CAM++ with alphas / their spatial sum  [lib: tf-keras-vis]              lib 1.0000 / 1.0000   ours 1.0000 / 0.9997
+        (g = dy^c/dA at block4_conv2: |g| median 2.1e-03, max 5.7e-03, so g^2 4e-06 .. 3e-05 vs eps 1e-6; largest spatial spread of g in a channel 0.0e+00)
+      Score-CAM as ours: probability, half-pixel masks  [lib: ours]                lib 1.0000 / 1.0000   ours 1.0000 / 1.0000
+      softmax over channels of y^c, masks as ours  [pytorch-grad-cam]              lib 0.9969 / 0.9637   ours 0.9907 / 0.9278
+      probability, masks align-corners + 1e-8  [pytorch-grad-cam]                  lib 0.9913 / 0.9316   ours 0.9989 / 0.9855
+      softmax over channels, masks align-corners + 1e-8  [pytorch-grad-cam]        lib 1.0000 / 1.0000   ours 0.9893 / 0.9118
+      probability, masks align-corners + 1e-7  [tf-keras-vis]                      lib 1.0000 / 1.0000   ours 0.9989 / 0.9855
+      softmax of the probabilities, the same masks  [tkv, no ReplaceToLinear]      lib 1.0000 / 1.0000   ours 0.9932 / 0.7229
+
+    216 s
+
+    $ python tools/compare_cam_libraries.py --model efficientnet_lite0
+    versions: tensorflow-cpu 2.21.0, keras 3.15.1, torch 2.13.0+cpu, torchvision 0.28.0, grad-cam 1.5.7, tf-keras-vis 0.8.7, numpy 2.4.6, scipy 1.17.1, opencv-python-headless 5.0.0.93
+    port: efficientnet_lite0: the 4 sample photos ['astronaut', 'cat', 'coffee', 'rocket'], top-1 class; layer 'top_activation' (7, 7, 1280)
+      max |logit Keras - logit torch| = 5.86e-06 (|logits| up to 10.5); same argmax: 1.00; Keras argmax = target class: 1.00
+
+    efficientnet_lite0: the 4 sample photos ['astronaut', 'cat', 'coffee', 'rocket'], top-1 class; layer top_activation (7, 7, 1280).
+    Per image: Pearson r and Spearman rho between our map and the library's at the feature-map
+    resolution (after the ReLU, before resizing); peak = same argmax cell; r px = the library's
+    output (resized to the input, min-max scaled) vs ours resized and scaled by its own function.
+    our method vs library                             r mean   r min rho mean  peak    r px
+    ---------------------------------------------------------------------------------------
+    Grad-CAM vs pytorch-grad-cam GradCAM              1.0000  1.0000   1.0000  1.00  1.0000
+    Grad-CAM vs tf-keras-vis Gradcam                  1.0000  1.0000   1.0000  1.00  1.0000
+    Grad-CAM++ vs pytorch-grad-cam GradCAMPlusPlus    0.9997  0.9993   0.9985  1.00  0.9997
+    Grad-CAM++ vs tf-keras-vis GradcamPlusPlus        0.9999  0.9998   0.9993  1.00  0.9999
+    Score-CAM vs pytorch-grad-cam ScoreCAM            0.9810  0.9643   0.9751  0.50  0.9820
+      the same, port without the preprocessing        0.9299  0.8454   0.9339  0.50  0.9281
+    Score-CAM vs tf-keras-vis Scorecam                0.9146  0.8155   0.9229  0.50  0.8948
+      the same without ReplaceToLinear                0.8405  0.5080   0.8444  0.50
+
+    Reproductions: the library's formula as a small change to ours (numpy, from the Keras model's
+    activations, gradients and logits); Pearson r mean / min with the library's map and with ours.
+      Grad-CAM: w = mean of g  [lib: pytorch-grad-cam]                             lib 1.0000 / 1.0000   ours 1.0000 / 1.0000
+      Grad-CAM++ as ours (no eps)  [lib: pytorch-grad-cam]                         lib 0.9997 / 0.9993   ours 1.0000 / 1.0000
+      Grad-CAM++ with + 1e-6 in the denominator  [lib: pytorch-grad-cam]           lib 1.0000 / 1.0000   ours 0.9997 / 0.9993
+      Grad-CAM++ with alphas / their spatial sum  [lib: tf-keras-vis]              lib 1.0000 / 1.0000   ours 0.9999 / 0.9998
+        (g = dy^c/dA at top_activation: |g| median 9.0e-04, max 5.8e-03, so g^2 8e-07 .. 3e-05 vs eps 1e-6; largest spatial spread of g in a channel 0.0e+00)
+      Score-CAM as ours: probability, half-pixel masks  [lib: ours]                lib 1.0000 / 1.0000   ours 1.0000 / 1.0000
+      softmax over channels of y^c, masks as ours  [pytorch-grad-cam]              lib 0.9860 / 0.9652   ours 0.9821 / 0.9630
+      probability, masks align-corners + 1e-8  [pytorch-grad-cam]                  lib 0.9789 / 0.9402   ours 0.9862 / 0.9709
+      softmax over channels, masks align-corners + 1e-8  [pytorch-grad-cam]        lib 1.0000 / 1.0000   ours 0.9810 / 0.9643
+      the same, masking the normalised input  [pytorch-grad-cam, no preproc.]      lib 1.0000 / 1.0000   ours 0.9299 / 0.8454
+      probability, masking the normalised input  [pytorch-grad-cam, no preproc.]   lib 0.9919 / 0.9862   ours 0.9146 / 0.8155
+      probability, masks align-corners + 1e-7, normalised input  [tf-keras-vis]    lib 1.0000 / 1.0000   ours 0.9146 / 0.8155
+      softmax of the probabilities, the same masks  [tkv, no ReplaceToLinear]      lib 1.0000 / 1.0000   ours 0.8405 / 0.5080
+
+    1500 s
 """
 from __future__ import annotations
 
