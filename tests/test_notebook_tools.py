@@ -146,6 +146,14 @@ def test_markdown_blocks_split_at_every_heading_but_not_inside_code_or_maths():
     assert [notebooks.heading_level(b) for b in blocks] == [0, 2, 0, 3, 1]
 
 
+def test_a_list_is_split_into_its_top_level_items_so_a_long_list_can_continue():
+    src = "* **A** first item\n  wraps here\n  - nested stays\n* **B** second\n\n2. two\n3. three\n\n* $$\nx\n$$"
+    assert notebooks.markdown_blocks(src) == [
+        "* **A** first item\n  wraps here\n  - nested stays", "* **B** second", "2. two", "3. three",
+        "* $$\nx\n$$"]                                           # display maths keeps its list whole
+    assert notebooks.markdown_blocks("Text - not a list\n- but this line is") == ["Text - not a list\n- but this line is"]
+
+
 def test_first_sentence_is_split_off_except_inside_maths_and_after_abbreviations():
     assert notebooks.split_first_sentence("The map is hot. More text, e.g. this.") == (
         "The map is hot.", "More text, e.g. this.")

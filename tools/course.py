@@ -296,13 +296,15 @@ def markdown_blocks(source: str) -> list[str]:
     """Split a markdown cell into blocks: each heading alone, the rest at blank lines.
 
     Fenced code and ``$$ ... $$`` display maths are kept whole, and a ``#`` line inside them is
-    not a heading. Returns the blocks in order, without their surrounding blank lines.
+    not a heading. A list is split into its top-level items (an item's nested lines stay with it),
+    so that a long list can continue on the next sub-slide. Returns the blocks in order, without
+    their surrounding blank lines.
     """
     blocks, current, fence, maths = [], [], None, False
 
     def flush():
         if any(line.strip() for line in current):
-            blocks.append("\n".join(current).strip("\n"))
+            blocks.extend(_list_items("\n".join(current).strip("\n")))
         current.clear()
 
     for line in source.splitlines():
@@ -333,6 +335,26 @@ def markdown_blocks(source: str) -> list[str]:
             maths = True
     flush()
     return blocks
+
+
+_ITEM = re.compile(r"^(\s*)([*+-]|\d+[.)])\s+\S")
+
+
+def _list_items(block: str) -> list[str]:
+    """A list block split into its top-level items; any other block as it is."""
+    lines = block.split("\n")
+    first = _ITEM.match(lines[0])
+    if not first or any(_FENCE.match(line) or "$$" in line for line in lines):
+        return [block]
+    indent = len(first.group(1))
+    items = []
+    for line in lines:
+        m = _ITEM.match(line)
+        if m and len(m.group(1)) == indent:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    return ["\n".join(item) for item in items]
 
 
 def heading_level(block: str) -> int:
