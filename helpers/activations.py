@@ -9,8 +9,14 @@ Also here, because :mod:`helpers.maximize` needs them too: finding a layer by
 name (also inside a nested model, as in transfer learning), the list of conv
 layers, and a sub-model "input -> that layer" that accepts any image size.
 
-Used by notebook 01 (activations) and, through :mod:`helpers.maximize`,
-notebooks 02 and 03.
+Notebook 02 asks the photos which filters to look at
+(:func:`strongest_channels`) and shows, beside each filter's optimised
+pattern, the pieces of the photos where it fires most
+(:func:`dataset_examples`, cropped to about the size of the layer's
+:func:`receptive_field`).
+
+Used by notebooks 01 (activations) and 02 (filters) and, through
+:mod:`helpers.maximize`, notebooks 02 and 03.
 """
 from __future__ import annotations
 
@@ -32,6 +38,10 @@ __all__ = [
     "top_channels",
     "input_similarity",
     "top_channel_overlap",
+    "strongest_channels",
+    "zoomed_views",
+    "receptive_field",
+    "dataset_examples",
 ]
 
 # model -> {(layer names..., flexible): keras.Model}; weak so a dropped model is freed.
@@ -377,3 +387,237 @@ def top_channel_overlap(activations, k: int = 8) -> float:
     tops = [set(top_channels(x, k).tolist()) for x in a]
     pairs = [len(s & t) / len(s | t) for i, s in enumerate(tops) for t in tops[i + 1:]]
     return float(np.mean(pairs))
+
+
+# ------------------------------------------------- filters seen on photos ----
+
+def strongest_channels(activations, k: int = 4) -> np.ndarray:
+    """Channels of one layer ranked by their mean activation over several images, strongest first.
+
+    The mean over positions of a channel is what gradient ascent maximises
+    (notebook 02); averaged over real photos it says which filters the photos
+    excite most. This is :func:`top_channels` with the images laid one below
+    the other as one tall map.
+
+    Args:
+        activations: (N, h, w, C) one layer's feature maps of N >= 1 images,
+            e.g. ``get_activations(model, photos, [layer])[layer]``.
+        k: how many channels (clipped to C).
+    Returns:
+        int array (min(k, C),): channel indices, largest mean first (ties:
+        lower index first).
+    Raises:
+        ValueError for another shape, an empty or non-finite array; TypeError
+        for a non-integer ``k``.
+    Used by: notebook 02.
+    """
+    a = _check_activation(activations, "activations", ranks=(4,), what="(N, h, w, C) for N images")
+    return top_channels(a.reshape(-1, a.shape[2], a.shape[3]), k)
+
+
+def zoomed_views(images, zoom: int = 2):
+    """The images, each followed by its ``zoom`` x ``zoom`` tiles enlarged to the full size.
+
+    A few photos make few dataset examples, and a deep layer's receptive
+    field covers most of a photo; the enlarged tiles show the network the
+    same objects ``zoom`` times larger, so a deep channel can also be found
+    firing on a part of an object (an eye rather than the whole cat).
+    Enlarging is bilinear; a tile of an image whose side is not a multiple of
+    ``zoom`` drops the last few rows / columns.
+
+    Args:
+        images: (N, H, W, 3) 0..255 (or one (H, W, 3)).
+        zoom: tiles per side (1: the images alone).
+    Returns:
+        (views, source): views (N * (1 + zoom**2), H, W, 3) float32 in 0..255,
+        image n first and then its tiles row by row; source (N * (1 + zoom**2),)
+        int, the image each view comes from.
+    Used by: notebook 02.
+    """
+    import tensorflow as tf
+
+    from .inputs import check_images, check_int
+
+    zoom = check_int(zoom, "zoom", 1, 8)
+    x, _ = check_images(images)
+    n, H, W = x.shape[:3]
+    th, tw = H // zoom, W // zoom
+    if zoom > 1 and min(th, tw) < 1:
+        raise ValueError(f"images of {H}x{W} pixels cannot be cut into {zoom}x{zoom} tiles.")
+    views, source = [], []
+    for i in range(n):
+        views.append(x[i])
+        tiles = [x[i, r * th:(r + 1) * th, c * tw:(c + 1) * tw] for r in range(zoom) for c in range(zoom)] if zoom > 1 else []
+        if tiles:
+            views.extend(np.clip(tf.image.resize(np.stack(tiles), (H, W), method="bilinear").numpy(), 0, 255))
+        source += [i] * (1 + len(tiles))
+    return np.stack(views).astype(np.float32), np.asarray(source, np.int64)
+
+
+def _crop_origin(centre: float, side: int, length: int) -> int:
+    """First pixel of a window of ``side`` pixels centred at ``centre`` (continuous coordinates), kept inside 0..length."""
+    start = int(np.floor(centre - side / 2 + 0.5))
+    return min(max(start, 0), length - side)
+
+
+def _feature_model_for(model, layer, images, preprocess):
+    """(sub-model input -> layer output, preprocess, checked images (N, H, W, 3) float32) for the functions below."""
+    from .inputs import check_images, unpack_model
+
+    model, preprocess, _ = unpack_model(model, preprocess)
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a layer name (a string), e.g. {conv_layer_names(model)[:1]}, got {layer!r}.")
+    images, _ = check_images(images, value_range=preprocess is not None, channels=model.inputs[0].shape[-1])
+    fixed = _fixed_size(model)
+    sub = layer_model(model, layer, flexible=fixed is not None and tuple(images.shape[1:3]) != fixed)
+    if len(sub.outputs[0].shape) != 4:
+        raise ValueError(f"layer {layer!r} does not output a feature map (N, h, w, C) but shape "
+                         f"{tuple(sub.outputs[0].shape)}; choose one of feature_layer_names(model).")
+    return sub, preprocess, images
+
+
+def receptive_field(model, layer: str, images, preprocess=None, share: float = 0.8) -> int:
+    """Side in pixels of the square of the input that one position of ``layer`` mostly depends on.
+
+    Measured, not read off the architecture: the gradient of the central
+    position of the layer's map (all channels, mixed with fixed random signs
+    so that they do not cancel) with respect to the input images, in absolute
+    value, summed over colours and averaged over the images. The result is
+    the side of the smallest square centred on that position (placed as
+    :func:`dataset_examples` places its crops) that holds ``share`` of it.
+    With ``share=1`` this is the theoretical receptive field (every pixel
+    that can change the position), clipped to the image; deep layers' theoretical
+    fields are larger than the image, but most of the influence comes from the
+    middle of it: the *effective* receptive field (Luo et al. 2016,
+    "Understanding the Effective Receptive Field in Deep Convolutional Neural
+    Networks"), which the default 0.8 measures.
+
+    Args:
+        model: a keras.Model or a model card.
+        layer: name of a layer with a feature-map output (N, h, w, C).
+        images: (N, H, W, 3) or one (H, W, 3), 0..255 (e.g. the sample photos);
+            the gradient is averaged over them.
+        preprocess: e.g. ``card.preprocess`` (a card's own by default).
+        share: fraction of the gradient the square must hold, in (0, 1].
+    Returns:
+        int between 1 and min(H, W). A position whose gradient is zero on
+        every image (a dead channel mix) gives the map's stride, rounded up.
+    Raises:
+        ValueError for an unknown layer (listing the valid ones), empty or
+        badly shaped images, or ``share`` outside (0, 1].
+    Used by: dataset_examples (notebook 02).
+    """
+    import tensorflow as tf
+
+    from .inputs import check_number
+
+    share = check_number(share, "share", 0.0, 1.0, strict_minimum=True)
+    sub, preprocess, images = _feature_model_for(model, layer, images, preprocess)
+    x = tf.convert_to_tensor(images)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        a = sub(preprocess(x) if preprocess is not None else x, training=False)
+        h, w, c = (int(v) for v in a.shape[1:])
+        signs = np.random.default_rng(0).choice([-1.0, 1.0], size=c).astype(np.float32)
+        total = tf.reduce_sum(a[:, h // 2, w // 2, :] * signs)
+    g = np.abs(tape.gradient(total, x).numpy()).sum(axis=-1).mean(axis=0).astype(np.float64)   # (H, W)
+    H, W = g.shape
+    cy, cx = (h // 2 + 0.5) * H / h, (w // 2 + 0.5) * W / w
+    if not g.sum() > 0:
+        return int(min(np.ceil(max(H / h, W / w)), min(H, W)))
+    integral = np.pad(g.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    for side in range(1, min(H, W) + 1):
+        y0, x0 = _crop_origin(cy, side, H), _crop_origin(cx, side, W)
+        mass = integral[y0 + side, x0 + side] - integral[y0, x0 + side] - integral[y0 + side, x0] + integral[y0, x0]
+        if mass >= share * g.sum() * (1 - 1e-9):
+            return side
+    return min(H, W)
+
+
+def dataset_examples(model, images, layer: str, channels, k: int = 3, crop=None, preprocess=None,
+                     activation=None) -> dict:
+    """The pieces of the images where a channel fires most ("dataset examples").
+
+    Olah, Mordvintsev & Schubert 2017, "Feature Visualization" (Distill),
+    show beside each optimised pattern the crops of real images that
+    activate the channel most. Here, for each image: the position of the
+    largest value of the channel's map (first one in row order if tied),
+    mapped back to the input by the map's stride (input size / map size:
+    map position (i, j) has its centre at pixel ((i + 0.5) * stride_y,
+    (j + 0.5) * stride_x)), and a ``crop`` x ``crop`` square around it,
+    shifted inwards where it would leave the image. The ``k`` images with
+    the largest peak give the examples, strongest first: one crop per image.
+
+    Args:
+        model: a keras.Model or a model card.
+        images: (N, H, W, 3) 0..255 images (e.g. the sample photos), N >= 1.
+        layer: name of a layer with a feature-map output (N, h, w, C).
+        channels: a channel index, or a list of F of them.
+        k: examples per channel (clipped to N).
+        crop: side of the crops in pixels (clipped to min(H, W)); default
+            :func:`receptive_field` of the layer on these images.
+        preprocess: e.g. ``card.preprocess`` (a card's own by default).
+        activation: optional (N, h, w, C) feature maps of ``layer`` for these
+            images, already computed (``get_activations``): saves the forward pass.
+    Returns:
+        dict with, for one channel (for a list: one more leading axis F):
+        ``"crops"`` (K, c, c, 3) float32 0..255, ``"image"`` (K,) int index of
+        the image, ``"value"`` (K,) float32 activation at the peak,
+        ``"position"`` (K, 2) int (row, column) of the peak in the map,
+        ``"box"`` (K, 4) int (x0, y0, x1, y1) of the crop in pixels (x1, y1
+        exclusive); and ``"crop"`` (int c) and ``"stride"`` ((sy, sx) floats).
+    Raises:
+        ValueError for an unknown layer (listing the valid ones), a channel
+        out of range, empty or badly shaped images, ``k`` or ``crop`` < 1;
+        TypeError for a channel that is not an integer.
+    Used by: notebook 02.
+    """
+    from .inputs import check_int
+
+    k = check_int(k, "k", 1)
+    single = isinstance(channels, (int, np.integer)) and not isinstance(channels, bool)
+    try:
+        chans = [channels] if single or isinstance(channels, (str, bytes)) else list(channels)
+    except TypeError:
+        raise TypeError(f"channels must be a channel index or a list of them, got {channels!r}.") from None
+    if not chans:
+        raise ValueError("channels is empty: give a channel index or a list of them, e.g. strongest_channels(...).")
+    sub, preprocess, images = _feature_model_for(model, layer, images, preprocess)
+    n, H, W = images.shape[:3]
+    n_channels = int(sub.outputs[0].shape[-1])
+    for ch in chans:
+        if isinstance(ch, (bool, np.bool_)) or not isinstance(ch, (int, np.integer)):
+            raise TypeError(f"channels must be integers (channel indices), got {ch!r}.")
+        if not 0 <= int(ch) < n_channels:
+            raise ValueError(f"channel {int(ch)} out of range: layer {layer!r} has {n_channels} channels "
+                             f"(0..{n_channels - 1}).")
+    if crop is None:
+        crop = receptive_field(model, layer, images, preprocess=preprocess)
+    side = min(check_int(crop, "crop", 1), H, W)
+    if activation is None:
+        act = get_activations(model, images, [layer], preprocess=preprocess)[layer]
+    else:
+        act = _check_activation(activation, "activation", ranks=(4,), what=f"(N, h, w, C) maps of layer {layer!r}")
+        if len(act) != n or act.shape[-1] != n_channels:
+            raise ValueError(f"activation has shape {act.shape}: it must be layer {layer!r}'s maps of the {n} "
+                             f"images, (N={n}, h, w, C={n_channels}); get_activations(model, images, [layer]) gives them.")
+    h, w = act.shape[1:3]
+    sy, sx = H / h, W / w
+    keep = min(k, n)
+    out = {key: [] for key in ("crops", "image", "value", "position", "box")}
+    for ch in chans:
+        maps = act[..., int(ch)].reshape(n, -1)
+        flat = maps.argmax(axis=1)                       # first maximum in row order
+        peaks = maps[np.arange(n), flat]
+        order = np.argsort(-peaks, kind="stable")[:keep]
+        rows, cols = np.divmod(flat[order], w)
+        y0 = np.array([_crop_origin((r + 0.5) * sy, side, H) for r in rows])
+        x0 = np.array([_crop_origin((c + 0.5) * sx, side, W) for c in cols])
+        out["crops"].append(np.stack([images[i, y:y + side, x:x + side] for i, y, x in zip(order, y0, x0)]))
+        out["image"].append(order.astype(np.int64))
+        out["value"].append(peaks[order].astype(np.float32))
+        out["position"].append(np.stack([rows, cols], axis=1).astype(np.int64))
+        out["box"].append(np.stack([x0, y0, x0 + side, y0 + side], axis=1).astype(np.int64))
+    result = {key: (v[0] if single else np.stack(v)) for key, v in out.items()}
+    result["crop"], result["stride"] = int(side), (float(sy), float(sx))
+    return result

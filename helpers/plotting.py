@@ -28,6 +28,7 @@ __all__ = [
     "to_uint8",
     "png_bytes",
     "channel_figure",
+    "pattern_examples_figure",
 ]
 
 #: RGB (0..1) of the tile drawn for a constant / dead channel.
@@ -364,4 +365,74 @@ def channel_figure(image, activation, channel: int, top=None, title: str | None 
     for ax in axes:
         ax.set_axis_off()
     fig.tight_layout()
+    return fig
+
+
+def pattern_examples_figure(patterns, crops, titles=None, crop_titles=None, per_row: int = 3,
+                            tile_inches: float = 1.5, fontsize: float = 9):
+    """Each filter's pattern beside the photo crops where it fires most, in groups laid out in rows.
+
+    One group per filter: its pattern (framed, titled) and then its crops.
+    ``per_row`` groups share a figure row (e.g. the channels of one layer),
+    with a gap between groups.
+
+    Args:
+        patterns: (F, H, W, 3) uint8 (or floats 0..255): any pictures, e.g.
+            ``visualize_filters(...)`` or patterns rendered beforehand.
+        crops: F arrays (K_f, c_f, c_f, 3) 0..255, one per pattern (sizes may
+            differ between patterns, e.g. one crop size per layer), e.g.
+            ``dataset_examples(...)["crops"]``; a (F, K, c, c, 3) array works too.
+        titles: F strings over the patterns (e.g. ``"block4c #29"``).
+        crop_titles: F lists of K_f strings over the crops (e.g. photo names).
+        per_row: groups per figure row.
+        tile_inches: side of one tile.
+        fontsize: size of the titles.
+    Returns:
+        matplotlib Figure.
+    Raises:
+        ValueError for badly shaped patterns or crops, or titles of the wrong length.
+    Used by: notebook 02.
+    """
+    import matplotlib.pyplot as plt
+
+    from .inputs import check_int
+
+    pats = to_uint8(patterns)
+    if pats.ndim != 4 or pats.shape[-1] != 3 or len(pats) == 0:
+        raise ValueError(f"patterns must be a non-empty (F, H, W, 3) array, got shape {pats.shape}")
+    n = len(pats)
+    if len(crops) != n:
+        raise ValueError(f"got {len(crops)} sets of crops for {n} patterns: give one (K, c, c, 3) array per pattern")
+    crops = [to_uint8(c) for c in crops]
+    for f, c in enumerate(crops):
+        if c.ndim != 4 or c.shape[-1] != 3 or len(c) == 0:
+            raise ValueError(f"crops[{f}] must be a non-empty (K, c, c, 3) array, got shape {c.shape}")
+    for name, given in (("titles", titles), ("crop_titles", crop_titles)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"got {len(given)} {name} for {n} patterns")
+    per_row = min(check_int(per_row, "per_row", 1), n)
+    k = max(len(c) for c in crops)
+    ratios = []
+    for g in range(per_row):
+        ratios += [1.0] * (1 + k) + ([0.3] if g < per_row - 1 else [])
+    rows = math.ceil(n / per_row)
+    fig = plt.figure(figsize=(sum(ratios) * tile_inches, rows * (tile_inches + 0.4) + 0.1))
+    grid = fig.add_gridspec(rows, len(ratios), width_ratios=ratios, wspace=0.06, hspace=0.3,
+                            left=0.01, right=0.99, top=1 - 0.35 / (rows * (tile_inches + 0.4) + 0.1), bottom=0.01)
+    for f in range(n):
+        r, g = divmod(f, per_row)
+        col = g * (k + 2)
+        ax = fig.add_subplot(grid[r, col])
+        ax.imshow(pats[f], interpolation="nearest")
+        if titles is not None:
+            ax.set_title(str(titles[f]), fontsize=fontsize, fontweight="bold")
+        ax.set_xticks([]), ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_linewidth(2.5)
+        for j, crop in enumerate(crops[f]):
+            ax = fig.add_subplot(grid[r, col + 1 + j])
+            ax.imshow(crop, interpolation="nearest")
+            ax.set_axis_off()
+            if crop_titles is not None and j < len(crop_titles[f]):
+                ax.set_title(str(crop_titles[f][j]), fontsize=fontsize)
     return fig

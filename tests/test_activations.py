@@ -175,3 +175,136 @@ def test_input_similarity_equals_enlarging_every_channel_and_correlating():
         up = act[(np.arange(H) * h) // H][:, (np.arange(W) * w) // W]
         want = max([0.0] + [abs(np.corrcoef(up[..., k].ravel(), grey)[0, 1]) for k in range(1, c)])
         assert activations.input_similarity(act, image) == pytest.approx(want, abs=1e-9)
+
+
+# ---------------------------------------------- filters seen on photos (notebook 02) ----
+
+@pytest.fixture(scope="module")
+def colour_model():
+    """8x8 input -> Conv2D(3, 2x2, stride 2, valid, linear, no bias) "c" -> GAP -> Dense(2).
+
+    Hand-set kernels: channel 0 sums the red of each 2x2 block, channel 1 the
+    green, channel 2 the blue minus the red. Map position (i, j) is exactly
+    pixels 2i..2i+1, 2j..2j+1: stride 2, centre ((i + 0.5) * 2, (j + 0.5) * 2).
+    """
+    inp = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(3, 2, strides=2, use_bias=False, name="c")
+    x = conv(inp)
+    out = keras.layers.Dense(2, name="logits")(keras.layers.GlobalAveragePooling2D(name="gap")(x))
+    kernel = np.zeros((2, 2, 3, 3), np.float32)
+    kernel[:, :, 0, 0] = 1.0
+    kernel[:, :, 1, 1] = 1.0
+    kernel[:, :, 2, 2], kernel[:, :, 0, 2] = 1.0, -1.0
+    conv.set_weights([kernel])
+    return keras.Model(inp, out)
+
+
+def _blocks(spots):
+    """(N, 8, 8, 3) zeros with 2x2 blocks: spots[n] = list of (row block, col block, colour, value)."""
+    images = np.zeros((len(spots), 8, 8, 3), np.float32)
+    for n, spot in enumerate(spots):
+        for i, j, colour, value in spot:
+            images[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, colour] = value
+    return images
+
+
+def test_strongest_channels_by_hand():
+    a = np.zeros((2, 2, 2, 4))
+    a[0, ..., 1] = 2.0          # channel 1: mean over both images 1.0
+    a[1, 0, 0, 3] = 12.0        # channel 3: one peak, mean 12 / 8 = 1.5
+    a[:, :, :, 2] = 0.5         # channel 2: 0.5 everywhere
+    assert activations.strongest_channels(a, k=3).tolist() == [3, 1, 2]
+    assert activations.strongest_channels(a, k=10).tolist() == [3, 1, 2, 0]
+    assert activations.strongest_channels(np.zeros((1, 1, 1, 3)), k=2).tolist() == [0, 1]   # ties: lower index first
+    with pytest.raises(ValueError, match=r"\(N, h, w, C\)"):
+        activations.strongest_channels(a[0])
+
+
+def test_dataset_examples_crop_where_the_channel_peaks(colour_model):
+    # red blocks: image 0 at block (2, 1) worth 100 per pixel, image 1 at block (0, 3) worth 200, image 2 has none
+    images = _blocks([[(2, 1, 0, 100.0)], [(0, 3, 0, 200.0), (3, 0, 1, 50.0)], [(1, 1, 1, 255.0)]])
+    ex = activations.dataset_examples(colour_model, images, "c", 0, k=2, crop=3)
+    assert ex["image"].tolist() == [1, 0]                           # the strongest red first
+    np.testing.assert_allclose(ex["value"], [800.0, 400.0])          # 4 pixels x value
+    assert ex["position"].tolist() == [[0, 3], [2, 1]]
+    # centre of (2, 1): pixel (5, 3), 3-pixel window rows 4..6, columns 2..4; (0, 3): centre (1, 7),
+    # rows 0..2 and columns 6..8, shifted inwards to 5..7
+    assert ex["box"].tolist() == [[5, 0, 8, 3], [2, 4, 5, 7]]
+    np.testing.assert_array_equal(ex["crops"][1], images[0, 4:7, 2:5])
+    np.testing.assert_array_equal(ex["crops"][0], images[1, 0:3, 5:8])
+    assert ex["crops"].shape == (2, 3, 3, 3) and ex["crop"] == 3 and ex["stride"] == (2.0, 2.0)
+
+
+def test_dataset_examples_for_several_channels_and_precomputed_maps(colour_model):
+    images = _blocks([[(2, 1, 0, 100.0), (3, 3, 2, 90.0)], [(1, 2, 1, 30.0)]])
+    maps = activations.get_activations(colour_model, images, ["c"])["c"]
+    ex = activations.dataset_examples(colour_model, images, "c", [1, 2], k=5, crop=4, activation=maps)
+    assert ex["crops"].shape == (2, 2, 4, 4, 3)                     # k clipped to the 2 images
+    assert ex["image"][0].tolist() == [1, 0] and ex["position"][0, 0].tolist() == [1, 2]
+    # blue minus red: peaks at block (3, 3) of image 0 (360), image 1 is all zero: its first position (0, 0)
+    assert ex["image"][1].tolist() == [0, 1] and ex["position"][1].tolist() == [[3, 3], [0, 0]]
+    np.testing.assert_allclose(ex["value"][1], [360.0, 0.0])
+    assert ex["box"][1].tolist() == [[4, 4, 8, 8], [0, 0, 4, 4]]    # centres (7, 7) and (1, 1), kept inside
+    big = activations.dataset_examples(colour_model, images, "c", 0, k=1, crop=20)
+    assert big["crop"] == 8 and big["box"].tolist() == [[0, 0, 8, 8]]
+
+
+def test_dataset_examples_and_receptive_field_refuse_bad_input(colour_model):
+    images = _blocks([[(0, 0, 0, 10.0)]])
+    with pytest.raises(ValueError, match="no layer named .nope.*Valid layers: c"):
+        activations.dataset_examples(colour_model, images, "nope", 0, crop=2)
+    with pytest.raises(ValueError, match="out of range.*3 channels"):
+        activations.dataset_examples(colour_model, images, "c", 3, crop=2)
+    with pytest.raises(ValueError, match="empty"):
+        activations.dataset_examples(colour_model, images[:0], "c", 0, crop=2)
+    with pytest.raises(ValueError, match="empty"):
+        activations.dataset_examples(colour_model, images, "c", [], crop=2)
+    with pytest.raises(TypeError, match="integers"):
+        activations.dataset_examples(colour_model, images, "c", [0.5], crop=2)
+    with pytest.raises(ValueError, match="feature map"):
+        activations.dataset_examples(colour_model, images, "logits", 0, crop=2)
+    with pytest.raises(ValueError, match="crop"):
+        activations.dataset_examples(colour_model, images, "c", 0, crop=0)
+    with pytest.raises(ValueError, match="maps of the 1 images"):
+        activations.dataset_examples(colour_model, images, "c", 0, crop=2, activation=np.zeros((2, 4, 4, 3)))
+    with pytest.raises(ValueError, match="no layer named .nope.*Valid layers: c"):
+        activations.receptive_field(colour_model, "nope", images)
+    with pytest.raises(ValueError, match="share"):
+        activations.receptive_field(colour_model, "c", images, share=0)
+
+
+def _linear_stack(strides, kernels, size=16):
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((size, size, 3))
+    x = inp
+    for i, (s, k) in enumerate(zip(strides, kernels)):
+        x = keras.layers.Conv2D(4, k, strides=s, padding="same", name=f"l{i}")(x)   # linear: no dead units
+    return keras.Model(inp, x)
+
+
+def test_receptive_field_with_share_one_is_the_theoretical_field():
+    images = np.random.default_rng(0).uniform(0, 255, (2, 16, 16, 3)).astype(np.float32)
+    # r = 1 + sum (k - 1) * (product of the strides before): 3x3 -> 3; two 3x3 -> 5;
+    # 3x3 stride 2 then 3x3 -> 3 + 2 * 2 = 7; 1x1 -> 1
+    for strides, kernels, want in (((1,), (3,), 3), ((1, 1), (3, 3), 5), ((2, 1), (3, 3), 7), ((1,), (1,), 1)):
+        model = _linear_stack(strides, kernels)
+        last = f"l{len(strides) - 1}"
+        assert activations.receptive_field(model, last, images, share=1.0) == want, (strides, kernels)
+        assert activations.receptive_field(model, last, images, share=0.5) <= want
+    assert activations.receptive_field(_linear_stack((1,) * 8, (3,) * 8), "l7", images, share=1.0) == 16   # clipped
+
+
+def test_zoomed_views_by_hand():
+    image = np.zeros((1, 4, 6, 3), np.float32)
+    image[0, :2, :3] = 10.0                    # top-left quarter
+    image[0, 2:, 3:] = 200.0                   # bottom-right quarter
+    views, source = activations.zoomed_views(np.concatenate([image, image + 1]), zoom=2)
+    assert views.shape == (10, 4, 6, 3) and source.tolist() == [0] * 5 + [1] * 5
+    np.testing.assert_array_equal(views[0], image[0])
+    np.testing.assert_allclose(views[1], 10.0)             # each tile enlarged to the full size
+    np.testing.assert_allclose(views[2], 0.0)
+    np.testing.assert_allclose(views[4], 200.0)
+    np.testing.assert_allclose(views[9], 201.0)
+    same, src = activations.zoomed_views(image, zoom=1)
+    np.testing.assert_array_equal(same, image)
+    assert src.tolist() == [0]
