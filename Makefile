@@ -20,7 +20,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := COURSE_MODEL=shapesnet
 NOTEBOOK_ENV := COURSE_MODEL=efficientnet_lite0
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions gallery
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
@@ -30,6 +30,7 @@ help:
 	@echo "make shapesnet        retrain the bundled ShapesNet model (<= 10 min on a CPU)"
 	@echo "make efficientnet     maintainers: convert EfficientNet-Lite0's PyTorch weights to data/models/ (installs torch)"
 	@echo "make bench            benchmarks against the classic implementations"
+	@echo "make gallery          maintainers: re-render the pre-rendered class and filter pictures in data/gallery/ (~30 min)"
 	@echo "make course           execute every notebook, HTML + index in build/html/"
 	@echo "make slides           reveal.js slides (offline) of the notebooks make course executed, in build/slides/"
 	@echo "make timings          measure each notebook's wall time and memory into README.md"
@@ -79,6 +80,11 @@ sync: $(STAMP)
 
 shapesnet: $(STAMP)
 	$(BIN)/python -m helpers.shapes train
+
+# The pictures notebooks 02 and 03 show beside the student's short run: 512 ascent steps per picture,
+# too long for a lesson (helpers/gallery.py). EfficientNet-Lite0 always; VGG16 where its weights are.
+gallery: $(STAMP)
+	$(BIN)/python -m helpers.gallery
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -268,6 +268,7 @@ PARAMETERIZATION_RUNS: dict[str, dict] = {
     "pixels, no regulariser": {"parameterization": "pixel", "preset": None},
     "pixels + DeepVis blur (yosinski3)": {"parameterization": "pixel", "preset": "yosinski3"},
     "Fourier + colour + robust": {"parameterization": "fourier", "preset": "robust"},
+    "Fourier + colour + strong moves": {"parameterization": "fourier", "preset": "strong"},
 }
 
 

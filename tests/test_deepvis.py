@@ -342,7 +342,7 @@ def test_compare_parameterizations_report_and_figure(card):
     classes = [0, 3]
     results = deepvis.compare_parameterizations(card.model, classes, steps=3, progress=False)
     assert list(results) == list(deepvis.PARAMETERIZATION_RUNS)
-    assert [r.parameterization for r in results.values()] == ["pixel", "pixel", "fourier"]
+    assert [r.parameterization for r in results.values()] == ["pixel", "pixel", "fourier", "fourier"]
     report = deepvis.picture_report(card, results, classes)
     for label, r in report.items():
         assert r["images"].dtype == np.uint8 and r["images"].shape == (2, 64, 64, 3)
@@ -351,7 +351,7 @@ def test_compare_parameterizations_report_and_figure(card):
         np.testing.assert_allclose(r["hf"], deepvis.radial_highpass_share(r["images"]))
     fig = deepvis.report_figure(report, ["circle", "star"])
     labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert len(fig.axes) == 6 and len(labels) == 3 and all("\np " in s and "\nHF " in s for s in labels)
+    assert len(fig.axes) == 8 and len(labels) == 4 and all("\np " in s and "\nHF " in s for s in labels)
     assert all(ax.get_title() in ("circle", "star") for ax in fig.axes)
     plt.close(fig)
     with pytest.raises(ValueError, match="same number of images"):
