@@ -391,31 +391,72 @@ def top_channel_overlap(activations, k: int = 8) -> float:
 
 # ------------------------------------------------- filters seen on photos ----
 
-def strongest_channels(activations, k: int = 4) -> np.ndarray:
-    """Channels of one layer ranked by their mean activation over several images, strongest first.
+def strongest_channels(activations, k: int = 4, by: str = "contrast", among=None) -> np.ndarray:
+    """Channels of one layer ranked by how strongly they respond to several images, strongest first.
 
-    The mean over positions of a channel is what gradient ascent maximises
-    (notebook 02); averaged over real photos it says which filters the photos
-    excite most. This is :func:`top_channels` with the images laid one below
-    the other as one tall map.
+    Two measures (over all images and positions of one layer):
+
+    * ``"contrast"`` (default): how far each image's strongest response
+      stands out from the channel's usual level, in the channel's own
+      standard deviations, averaged over the images:
+      ``mean_n (max_{y,x} a[n, y, x, c] - mean(a_c)) / std(a_c)``. A channel
+      that fires hard at one spot of every photo (an eye, an edge) scores
+      high, one that is the same everywhere scores 0 (a constant channel
+      too). The scale of a channel does not matter, so channels of a layer
+      before its normalisation compare fairly.
+    * ``"mean"``: the mean activation, the quantity gradient ascent
+      maximises (:func:`top_channels` with the images laid one below the
+      other); it favours channels that are on everywhere (a colour, brightness).
 
     Args:
         activations: (N, h, w, C) one layer's feature maps of N >= 1 images,
             e.g. ``get_activations(model, photos, [layer])[layer]``.
-        k: how many channels (clipped to C).
+        k: how many channels (clipped to the number allowed).
+        by: ``"contrast"`` or ``"mean"``.
+        among: optional (C,) bool mask or list of channel indices: choose only
+            among these (e.g. the channels that respond to a grey image at all,
+            so that gradient ascent from grey has a gradient to follow).
     Returns:
-        int array (min(k, C),): channel indices, largest mean first (ties:
+        int array (min(k, allowed),): channel indices, strongest first (ties:
         lower index first).
     Raises:
-        ValueError for another shape, an empty or non-finite array; TypeError
-        for a non-integer ``k``.
+        ValueError for another shape, an empty or non-finite array, an
+        unknown ``by``, or an ``among`` that allows no channel; TypeError for
+        a non-integer ``k``.
     Used by: notebook 02.
     """
+    from .inputs import check_int
+
     a = _check_activation(activations, "activations", ranks=(4,), what="(N, h, w, C) for N images")
-    return top_channels(a.reshape(-1, a.shape[2], a.shape[3]), k)
+    k = check_int(k, "k", 1)
+    c = a.shape[-1]
+    if by == "mean":
+        score = a.mean(axis=(0, 1, 2))
+    elif by == "contrast":
+        mean, std = a.mean(axis=(0, 1, 2)), a.std(axis=(0, 1, 2))
+        peaks = a.max(axis=(1, 2)).mean(axis=0)
+        score = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), (peaks - mean) / np.where(std > 0, std, 1.0), 0.0)
+    else:
+        raise ValueError(f"by must be 'contrast' or 'mean', got {by!r}")
+    allowed = np.ones(c, bool)
+    if among is not None:
+        given = np.asarray(among)
+        if given.dtype == bool:
+            if given.shape != (c,):
+                raise ValueError(f"among as a mask must have one entry per channel, shape ({c},), got {given.shape}")
+            allowed = given
+        else:
+            if given.size and (given.dtype.kind not in "iu" or given.min() < 0 or given.max() >= c):
+                raise ValueError(f"among must hold channel indices 0..{c - 1}, got {given.ravel()[:8].tolist()}")
+            allowed = np.zeros(c, bool)
+            allowed[given.astype(np.int64)] = True
+        if not allowed.any():
+            raise ValueError("among allows no channel: give at least one channel to choose from.")
+    order = np.argsort(-score, kind="stable")
+    return order[allowed[order]][:k]
 
 
-def zoomed_views(images, zoom: int = 2):
+def zoomed_views(images, zoom: int = 2, names=None):
     """The images, each followed by its ``zoom`` x ``zoom`` tiles enlarged to the full size.
 
     A few photos make few dataset examples, and a deep layer's receptive
@@ -426,32 +467,48 @@ def zoomed_views(images, zoom: int = 2):
     ``zoom`` drops the last few rows / columns.
 
     Args:
-        images: (N, H, W, 3) 0..255 (or one (H, W, 3)).
-        zoom: tiles per side (1: the images alone).
+        images: (N, H, W, 3) 0..255 (or one (H, W, 3)), or a dict name ->
+            (H, W, 3) image such as ``card.sample_images()``.
+        zoom: tiles per side, 1..8 (1: the images alone).
+        names: N names for the labels (default: the dict's keys, or
+            ``"image 0"``, ``"image 1"``...).
     Returns:
-        (views, source): views (N * (1 + zoom**2), H, W, 3) float32 in 0..255,
-        image n first and then its tiles row by row; source (N * (1 + zoom**2),)
-        int, the image each view comes from.
+        (views, source, labels): views (N * (1 + zoom**2), H, W, 3) float32
+        in 0..255, image n first and then its tiles row by row; source
+        (N * (1 + zoom**2),) int, the image each view comes from; labels, a
+        list of short strings, the image's name for the whole image and e.g.
+        ``"cat x2"`` for an enlarged tile.
+    Raises:
+        ValueError for bad images (see ``helpers.inputs.check_images``), a
+        ``zoom`` outside 1..8 or larger than the images, or names of the wrong length.
     Used by: notebook 02.
     """
     import tensorflow as tf
 
     from .inputs import check_images, check_int
 
+    if isinstance(images, dict):
+        names = list(images) if names is None else names
+        images = np.stack(list(images.values())) if images else np.zeros((0, 1, 1, 3))
     zoom = check_int(zoom, "zoom", 1, 8)
     x, _ = check_images(images)
     n, H, W = x.shape[:3]
+    names = [f"image {i}" for i in range(n)] if names is None else [str(v) for v in names]
+    if len(names) != n:
+        raise ValueError(f"got {len(names)} names for {n} images")
     th, tw = H // zoom, W // zoom
-    if zoom > 1 and min(th, tw) < 1:
+    if min(th, tw) < 1:
         raise ValueError(f"images of {H}x{W} pixels cannot be cut into {zoom}x{zoom} tiles.")
-    views, source = [], []
+    views, source, labels = [], [], []
     for i in range(n):
         views.append(x[i])
-        tiles = [x[i, r * th:(r + 1) * th, c * tw:(c + 1) * tw] for r in range(zoom) for c in range(zoom)] if zoom > 1 else []
-        if tiles:
-            views.extend(np.clip(tf.image.resize(np.stack(tiles), (H, W), method="bilinear").numpy(), 0, 255))
-        source += [i] * (1 + len(tiles))
-    return np.stack(views).astype(np.float32), np.asarray(source, np.int64)
+        labels.append(names[i])
+        if zoom > 1:
+            tiles = np.stack([x[i, r * th:(r + 1) * th, c * tw:(c + 1) * tw] for r in range(zoom) for c in range(zoom)])
+            views.extend(np.clip(tf.image.resize(tiles, (H, W), method="bilinear").numpy(), 0, 255))
+            labels += [f"{names[i]} x{zoom}"] * len(tiles)
+        source += [i] * (1 + (zoom * zoom if zoom > 1 else 0))
+    return np.stack(views).astype(np.float32), np.asarray(source, np.int64), labels
 
 
 def _crop_origin(centre: float, side: int, length: int) -> int:

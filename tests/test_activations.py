@@ -213,11 +213,28 @@ def test_strongest_channels_by_hand():
     a[0, ..., 1] = 2.0          # channel 1: mean over both images 1.0
     a[1, 0, 0, 3] = 12.0        # channel 3: one peak, mean 12 / 8 = 1.5
     a[:, :, :, 2] = 0.5         # channel 2: 0.5 everywhere
-    assert activations.strongest_channels(a, k=3).tolist() == [3, 1, 2]
-    assert activations.strongest_channels(a, k=10).tolist() == [3, 1, 2, 0]
-    assert activations.strongest_channels(np.zeros((1, 1, 1, 3)), k=2).tolist() == [0, 1]   # ties: lower index first
+    assert activations.strongest_channels(a, k=3, by="mean").tolist() == [3, 1, 2]
+    assert activations.strongest_channels(a, k=10, by="mean").tolist() == [3, 1, 2, 0]
+    assert activations.strongest_channels(np.zeros((1, 1, 1, 3)), k=2, by="mean").tolist() == [0, 1]   # ties
+    # contrast: mean over images of (image's peak - channel mean) / channel std
+    # channel 1: values 2 (4x) and 0 (4x): mean 1, std 1, peaks 2 and 0 -> (1 + -1) / 2 = 0
+    # channel 3: one 12 among eight: mean 1.5, std sqrt(7 * 1.5**2 + 10.5**2) / sqrt(8) = sqrt(15.75),
+    #            peaks 0 and 12 -> ((0 - 1.5) + (12 - 1.5)) / 2 / sqrt(15.75) = 4.5 / 3.97 = 1.13
+    # channels 0 and 2: constant -> 0
+    assert activations.strongest_channels(a, k=4).tolist() == [3, 0, 1, 2]
+    b = a.copy()
+    b[..., 0] = a[..., 3] * 0.5  # channel 0: channel 3 at half the scale (exact in floats)
+    assert activations.strongest_channels(b, k=2).tolist() == [0, 3]   # the scale does not matter: tie, lower first
+    assert activations.strongest_channels(a, k=4, among=[1, 2]).tolist() == [1, 2]
+    assert activations.strongest_channels(a, k=1, among=np.array([False, True, True, False])).tolist() == [1]
     with pytest.raises(ValueError, match=r"\(N, h, w, C\)"):
         activations.strongest_channels(a[0])
+    with pytest.raises(ValueError, match="contrast"):
+        activations.strongest_channels(a, by="max")
+    with pytest.raises(ValueError, match="no channel"):
+        activations.strongest_channels(a, among=np.zeros(4, bool))
+    with pytest.raises(ValueError, match="0..3"):
+        activations.strongest_channels(a, among=[4])
 
 
 def test_dataset_examples_crop_where_the_channel_peaks(colour_model):
@@ -298,13 +315,18 @@ def test_zoomed_views_by_hand():
     image = np.zeros((1, 4, 6, 3), np.float32)
     image[0, :2, :3] = 10.0                    # top-left quarter
     image[0, 2:, 3:] = 200.0                   # bottom-right quarter
-    views, source = activations.zoomed_views(np.concatenate([image, image + 1]), zoom=2)
+    views, source, labels = activations.zoomed_views({"a": image[0], "b": image[0] + 1}, zoom=2)
     assert views.shape == (10, 4, 6, 3) and source.tolist() == [0] * 5 + [1] * 5
+    assert labels == ["a"] + ["a x2"] * 4 + ["b"] + ["b x2"] * 4
     np.testing.assert_array_equal(views[0], image[0])
     np.testing.assert_allclose(views[1], 10.0)             # each tile enlarged to the full size
     np.testing.assert_allclose(views[2], 0.0)
     np.testing.assert_allclose(views[4], 200.0)
     np.testing.assert_allclose(views[9], 201.0)
-    same, src = activations.zoomed_views(image, zoom=1)
+    same, src, labels = activations.zoomed_views(image, zoom=1)
     np.testing.assert_array_equal(same, image)
-    assert src.tolist() == [0]
+    assert src.tolist() == [0] and labels == ["image 0"]
+    with pytest.raises(ValueError, match="1 names for 2 images"):
+        activations.zoomed_views(np.concatenate([image, image]), names=["x"])
+    with pytest.raises(ValueError, match="cannot be cut"):
+        activations.zoomed_views(image, zoom=5)
