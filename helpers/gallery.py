@@ -37,7 +37,7 @@ from . import DATA_DIR
 from . import maximize
 
 __all__ = ["RECIPE", "CHECK_STEPS", "GALLERY_DIR", "gallery_dir", "render_classes", "render_filters",
-           "load", "rerender_start", "LECTURE_EXTRA_CLASSES"]
+           "filter_choice", "load", "rerender_start", "LECTURE_EXTRA_CLASSES"]
 
 GALLERY_DIR = os.path.join(DATA_DIR, "gallery")
 
@@ -45,7 +45,7 @@ GALLERY_DIR = os.path.join(DATA_DIR, "gallery")
 #: ``maximize_classes`` / ``maximize_filters``.
 RECIPE = {"steps": 512, "seed": 0,
           "class": {"parameterization": "fourier", "preset": "strong"},
-          "filter": {"parameterization": "fourier", "preset": "strong"}}
+          "filter": {"parameterization": "fourier", "preset": "robust"}}
 
 #: Steps re-rendered by the reproducibility test (the stored ``start`` pictures).
 CHECK_STEPS = 8
@@ -184,6 +184,35 @@ def render_filters(card, layer: str, channels, steps: int = RECIPE["steps"], see
     index["filters"] += entries
     _write_index(card, index)
     return entries
+
+
+def filter_choice(card, k: int = 3, size=None) -> dict:
+    """The filters notebook 02 shows: per layer of ``card.filter_layers``, the ``k`` that respond most to the photos.
+
+    The sample photos and their enlarged quarters (``activations.zoomed_views``),
+    ranked by ``activations.strongest_channels`` among the filters that respond
+    to a grey image at all (an ascent from grey needs a gradient), as notebook
+    02's cell does.
+
+    Args:
+        card: model card.
+        k: filters per layer.
+        size: side of the grey image; default that of notebook 02's live
+            patterns, ``min(input size, 128)``.
+    Returns:
+        dict layer name -> list of k channel ids, strongest first.
+    Used by: notebook 02 and ``make gallery``.
+    """
+    from .activations import get_activations, strongest_channels, zoomed_views
+
+    views, _, _ = zoomed_views(card.sample_images())
+    layers = list(card.filter_layers)
+    acts = get_activations(card.model, views, layers, preprocess=card.preprocess)
+    side = int(size or min(card.input_size[0], 128))
+    grey = get_activations(card.model, np.full((1, side, side, 3), maximize.GREY, np.float32), layers,
+                           preprocess=card.preprocess)
+    return {name: strongest_channels(acts[name], k=k, among=grey[name].max(axis=(0, 1, 2)) > 0).tolist()
+            for name in layers}
 
 
 def load(card, kind: str = "class"):
