@@ -16,6 +16,7 @@ tf = pytest.importorskip("tensorflow")
 from helpers import maximize  # noqa: E402
 from helpers.activations import layer_input_model  # noqa: E402
 from helpers.maximize import GREY  # noqa: E402
+from helpers.models import load_model  # noqa: E402
 
 
 def edge_kernels():
@@ -673,3 +674,21 @@ def test_fourier_refuses_pixel_regularisers_and_unknown_parameterisations(edge_m
     with pytest.raises(TypeError, match="whole number"):
         maximize.regularizers(pad=1.5)
     assert maximize.regularizers("robust").describe() == "jitter=8, scale=0.1, rotate=10, pad=12"
+
+
+def test_fourier_classes_default_to_the_strong_moves_and_filters_to_lucids(edge_model):
+    """``preset="auto"`` with the spectrum: twice Lucid's moves for classes (the gallery's recipe), Lucid's for filters."""
+    assert maximize.regularizers("strong").describe() == "jitter=16, scale=0.2, rotate=20, pad=12"
+    assert maximize.regularizers("strong").pad == maximize.regularizers("robust").pad   # the same cost per step
+    kw = dict(steps=3, progress=False, parameterization="fourier")
+    sn = load_model("shapesnet", verbose=False)
+    auto = maximize.maximize_classes(sn.model, [0, 1], **kw)
+    strong = maximize.maximize_classes(sn.model, [0, 1], preset="strong", **kw)
+    robust = maximize.maximize_classes(sn.model, [0, 1], preset="robust", **kw)
+    np.testing.assert_array_equal(auto.images, strong.images)
+    assert np.abs(auto.images - robust.images).max() > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto_f = maximize.maximize_filters(edge_model, "conv", [0], **kw)
+        robust_f = maximize.maximize_filters(edge_model, "conv", [0], preset="robust", **kw)
+    np.testing.assert_array_equal(auto_f.images, robust_f.images)
