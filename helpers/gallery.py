@@ -44,8 +44,8 @@ GALLERY_DIR = os.path.join(DATA_DIR, "gallery")
 #: The recipe of the gallery: steps, seed, and per kind the keyword arguments of
 #: ``maximize_classes`` / ``maximize_filters``.
 RECIPE = {"steps": 512, "seed": 0,
-          "class": {"parameterization": "fourier", "preset": "strong"},
-          "filter": {"parameterization": "fourier", "preset": "robust"}}
+          "class": {"parameterization": "fourier", "preset": "strong", "decay_power": maximize.CLASS_FOURIER_DECAY},
+          "filter": {"parameterization": "fourier", "preset": "robust", "decay_power": maximize.FOURIER_DECAY}}
 
 #: Steps re-rendered by the reproducibility test (the stored ``start`` pictures).
 CHECK_STEPS = 8
@@ -96,7 +96,7 @@ def _settings(card, kind, steps, seed, size):
     return {"model": card.name, "steps": int(steps), "seed": int(seed), "size": list(size),
             "parameterization": recipe["parameterization"], "preset": recipe["preset"],
             "regularizers": dataclasses.asdict(maximize.regularizers(recipe["preset"])),
-            "decay_power": maximize.FOURIER_DECAY, "lr": maximize.PARAMETERIZATIONS[recipe["parameterization"]],
+            "decay_power": recipe["decay_power"], "lr": maximize.PARAMETERIZATIONS[recipe["parameterization"]],
             "check_steps": CHECK_STEPS}
 
 
