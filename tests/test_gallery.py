@@ -76,3 +76,18 @@ def test_bad_arguments_get_clear_errors(lite0):
     sn = load_model("shapesnet", verbose=False)
     with pytest.raises(ValueError, match="rendered on 'efficientnet_lite0'"):
         gallery.rerender_start(sn, entry)
+
+
+def test_the_shipped_gallery_was_made_with_the_current_recipe(lite0):
+    """Change the recipe (a preset's strengths, the spectrum's decay, the steps) and this fails until `make gallery`."""
+    import dataclasses
+
+    from helpers import maximize
+
+    for kind in ("class", "filter"):
+        recipe = gallery.RECIPE[kind]
+        for e in gallery.load(lite0, kind):
+            assert e["steps"] == gallery.RECIPE["steps"] and e["check_steps"] == gallery.CHECK_STEPS, e["file"]
+            assert e["parameterization"] == recipe["parameterization"] and e["decay_power"] == recipe["decay_power"]
+            assert e["regularizers"] == dataclasses.asdict(maximize.regularizers(recipe["preset"])), e["file"]
+            assert e["lr"] == maximize.PARAMETERIZATIONS[recipe["parameterization"]], e["file"]
