@@ -233,6 +233,18 @@ c.JupyterHub.load_roles = [{{
         except (OSError, ValueError):
             return None
 
+    def peaks_mb(self) -> dict:
+        """Peak memory (VmHWM) of the hub and the proxy so far, in MB."""
+        out = {}
+        for what, pid in (("hub", self.proc.pid if self.proc else None), ("proxy", self.proxy_pid())):
+            try:
+                line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines()
+                            if l.startswith("VmHWM:"))
+                out[f"{what}_peak_mb"] = round(int(line.split()[1]) / 1024)
+            except (OSError, StopIteration, TypeError):
+                out[f"{what}_peak_mb"] = None
+        return out
+
     def stop(self) -> list[str]:
         """Stop servers, hub and proxy; return what had to be killed (empty when clean)."""
         problems = []
@@ -546,6 +558,7 @@ def main() -> int:
     students: list[Student] = []
     started = time.monotonic()
     commit = ""
+    hub_peaks: dict = {}
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -570,6 +583,7 @@ def main() -> int:
             s.join(timeout=1800)
             if s.is_alive():
                 failures.append(f"{s.user}: still running after 30 min (step {s.step})")
+        hub_peaks = hub.peaks_mb()
         first_errors = [s.error for s in students if s.error and "BrokenBarrierError" not in s.error]
         failures += first_errors or [s.error for s in students if s.error]
     except KeyboardInterrupt as e:
@@ -592,11 +606,12 @@ def main() -> int:
             "wall_s_total": wall,
             "notebooks_wall_s": max(r["notebook_wall_s"] for r in rows),
             "kernel_peak_mb_max": max(r["kernel_peak_mb"] for r in rows),
+            **hub_peaks,
             "users": rows,
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=1) + "\n")
-        print_table(rows, wall)
+        print_table(rows, wall, hub_peaks)
         print(f"classroom: written {args.out}")
     if failures:
         print("\nclassroom: FAILED", file=sys.stderr)
@@ -617,14 +632,15 @@ def versions(venv_bin: Path, chp: Path) -> dict:
             "jupyterlab": version("jupyterlab"), "configurable-http-proxy": chp_version}
 
 
-def print_table(rows: list[dict], wall: float):
+def print_table(rows: list[dict], wall: float, hub_peaks: dict):
     print()
     print("| student | login | server start | nbgitpuller | notebook 00 (all cells) | kernel peak | server peak |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['user']} | {r['login_s']} s | {r['spawn_s']} s | {r['nbgitpuller_s']} s | "
               f"{r['notebook_wall_s']} s ({r['cells']} cells) | {r['kernel_peak_mb']} MB | {r['server_peak_mb']} MB |")
-    print(f"\nwall time, hub start to everything stopped: {wall} s")
+    print(f"\nhub peak {hub_peaks.get('hub_peak_mb')} MB, proxy peak {hub_peaks.get('proxy_peak_mb')} MB; "
+          f"wall time, hub start to everything stopped: {wall} s")
 
 
 if __name__ == "__main__":
