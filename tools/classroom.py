@@ -8,7 +8,7 @@ nbgitpuller, and configurable-http-proxy from npm) with that venv's Python:
 What it does, everything on 127.0.0.1 and in a temporary folder:
 
 1. serves this repository's HEAD as branch `main` of a bare git repository (a file:// URL);
-2. starts JupyterHub (DummyAuthenticator with a shared password, SimpleLocalProcessSpawner with
+2. starts JupyterHub (the dummy authenticator: SharedPasswordAuthenticator, SimpleLocalProcessSpawner with
    the students' homes in the temporary folder, a per-user memory limit) behind
    configurable-http-proxy. The single-user servers run JupyterLab from build/classroom/venv;
    their `python3` kernel is the course's venv (a kernelspec on JUPYTER_PATH), with
@@ -158,8 +158,10 @@ c.ConfigurableHTTPProxy.api_url = "http://{HOST}:{self.api_port}"
 c.ConfigurableHTTPProxy.pid_file = {str(self.work / 'proxy.pid')!r}
 c.ConfigurableHTTPProxy.debug = False
 
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {PASSWORD!r}
+# DummyAuthenticator with a password is SharedPasswordAuthenticator since JupyterHub 5.3: any
+# allowed user name, one shared password.
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = {PASSWORD!r}
 c.Authenticator.allowed_users = set({self.users!r})
 
 c.JupyterHub.spawner_class = "simple"
