@@ -570,6 +570,7 @@ def main() -> int:
         commit = git("rev-parse", "HEAD", cwd=REPO)
         bare = work / "repos" / TARGET
         git("init", "--quiet", "--bare", str(bare))
+        git("config", "receive.shallowUpdate", "true", cwd=bare)     # CI's clone may be shallow
         git("push", "--quiet", str(bare), f"{commit}:refs/heads/main", cwd=REPO)
         git("symbolic-ref", "HEAD", "refs/heads/main", cwd=bare)
         repo_url = bare.as_uri()
