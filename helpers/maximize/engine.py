@@ -119,9 +119,15 @@ class AscentEngine:
         self._pace: dict = {}  # (parameterisation, flags, shape) -> measured seconds per step
         self._score_fn = None
 
-    def _forward(self, x):
-        seen = self.preprocess(x) if self.preprocess is not None else x
+    def _seen(self, x):
+        """The network's input: the preprocessed images."""
+        return self.preprocess(x) if self.preprocess is not None else x
+
+    def _features(self, seen):
         return seen if self.feature_model is None else self.feature_model(seen, training=False)
+
+    def _forward(self, x):
+        return self._features(self._seen(x))
 
     def _step_body(self, param, flags):
         """One ascent step of ``param`` as a plain function of tensors (compiled by the callers).
@@ -241,10 +247,9 @@ class AscentEngine:
             import tensorflow as tf
 
             def score(x, t):
-                seen = self.preprocess(x) if self.preprocess is not None else x
-                out = seen if self.feature_model is None else self.feature_model(seen, training=False)
+                seen = self._seen(x)
                 ok = tf.reduce_all(tf.math.is_finite(tf.reshape(seen, [tf.shape(seen)[0], -1])), axis=1)
-                return self.objective(out, t), ok
+                return self.objective(self._features(seen), t), ok
 
             self._score_fn = _compiled(score)
         return self._score_fn(x, targets)
