@@ -38,6 +38,7 @@ __all__ = [
     "layer_model",
     "layer_input_model",
     "logits_model",
+    "probabilities_fn",
     "feature_score_model",
     "cached",
     "forget",
@@ -381,6 +382,35 @@ def _build_logits(model):
         return model
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     return keras.Model(inputs, out, name=model.name + "_logits")
+
+
+def probabilities_fn(model, input_shape=None):
+    """Compiled ``x -> softmax(logits_model(model)(x))`` (N, classes), traced once per model (cached).
+
+    The one compiled probability function (Score-CAM's masked images,
+    helpers.trust's deletion / insertion curves).  Taking the softmax of the
+    pre-softmax scores gives the model's probabilities also for a model with
+    no softmax of its own.
+
+    Args:
+        model: keras.Model; input_shape: the model input's (H, W, C) (default:
+            the model's own input shape).
+    Returns:
+        a ``tf.function`` with a fixed signature (N, H, W, C) float32.
+    """
+    import tensorflow as tf
+
+    shape = tuple(model.inputs[0].shape[1:]) if input_shape is None else tuple(input_shape)
+
+    def build():
+        lm = logits_model(model)
+
+        def probs(x):
+            return tf.nn.softmax(lm(x, training=False), axis=-1)
+
+        return tf.function(probs, input_signature=[tf.TensorSpec((None,) + shape, tf.float32)], autograph=False)
+
+    return cached(model, ("probabilities", shape), build)
 
 
 def _as_functional(model):

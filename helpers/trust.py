@@ -35,11 +35,11 @@ bilinearly (as it is shown), a guided map is :func:`helpers.cam.saliency_heatmap
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import numpy as np
 
-from . import cam, layers
+from . import cam
+from .layers import default_layer, forget, probabilities_fn, walk
 from .cam.core import quiet_tracing
 from .inputs import unpack_built_model
 
@@ -156,6 +156,16 @@ def ssim(a, b, data_range: float = 1.0, sigma: float = 1.5) -> float:
 
 # ------------------------------------------------------------------ maps ----
 
+def _arguments(model, images, labels, preprocess, layer):
+    """(keras model, preprocess, layer, images (N, H, W, C) float32, labels (N,) int64): one class per image."""
+    model, preprocess, layer = unpack_built_model(model, preprocess, layer)
+    x = np.asarray(images, dtype=np.float32)
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"labels / classes must be one class id per image: {len(x)} images, got shape {y.shape}.")
+    return model, preprocess, layer if layer is not None else default_layer(model), x, y.astype(np.int64)
+
+
 def explanation_maps(model, images, classes, method, layer=None, *, preprocess=None, batch_size=32):
     """One map per image, at image resolution, in [0, 1], for any method of :data:`TRUST_METHODS`.
 
@@ -178,7 +188,7 @@ def explanation_maps(model, images, classes, method, layer=None, *, preprocess=N
 
 def _weighted_layers(model):
     """(path name, layer) of every layer with weights, in model order (nested models expanded)."""
-    return [("/".join(p), lay) for p, _, lay in layers.walk(model, leaves=True) if lay.weights]
+    return [("/".join(p), lay) for p, _, lay in walk(model, leaves=True) if lay.weights]
 
 
 def cascade_stages(model) -> list:
@@ -245,7 +255,7 @@ def randomize_layers(model, layer_names, seed=0):
                 fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
                 value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
             var.assign(value.astype(np.float32))
-    layers.forget(model)   # the pre-softmax model and the guided clone hold copies of some weights
+    forget(model)   # the pre-softmax model and the guided clone hold copies of some weights
 
 
 def randomized_copy(model, seed=0, stages=None):
@@ -300,11 +310,7 @@ def randomization_test(model, images, classes, methods=("gradcam", "guided_backp
         method -> (N, H, W) maps of the trained network.
     Used by: notebook 04, tools/trust_table.py.
     """
-    model, preprocess, layer = unpack_built_model(model, preprocess, layer)
-    if layer is None:
-        layer = layers.default_layer(model)
-    x = np.asarray(images, dtype=np.float32)
-    cls = np.asarray(classes).astype(np.int64).reshape(-1)
+    model, preprocess, layer, x, cls = _arguments(model, images, classes, preprocess, layer)
     named = {}
     for m in methods:
         if callable(m):
@@ -650,22 +656,6 @@ def linear_imputation(images, removed, *, noise=0.01, seed=0, tol=0.01, max_iter
     return out[0] if single else out
 
 
-_PROBS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _probs_fn(model, input_shape):
-    """Compiled softmax(pre-softmax scores) of ``model`` (one trace per model)."""
-    import tensorflow as tf
-
-    from .models import logits_model
-
-    if model not in _PROBS:
-        lm = logits_model(model)
-        spec = tf.TensorSpec((None,) + tuple(input_shape), tf.float32)
-        _PROBS[model] = tf.function(lambda x: tf.nn.softmax(lm(x, training=False), axis=-1), input_signature=[spec])
-    return _PROBS[model]
-
-
 def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=16, modes=("deletion", "insertion"),
                        blur_sigma=None, seed=0, batch_size=64, fill="mean", noise=0.01):
     """Deletion and insertion curves (Petsiuk et al. 2018): class probability as pixels go or come.
@@ -726,7 +716,7 @@ def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=1
                          f"imputation), got {fill!r}.")
     rank = pixel_order(m, seed)                                 # (N, H, W)
     counts = np.round(np.linspace(0, H * W, int(steps) + 1)).astype(np.int64)
-    probs = _probs_fn(model, x.shape[1:] if preprocess is None else np.shape(preprocess(x[:1]))[1:])
+    probs = probabilities_fn(model, x.shape[1:] if preprocess is None else np.shape(preprocess(x[:1]))[1:])
     mean = np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)
     blurred = _blur(x, W / 16.0 if blur_sigma is None else float(blur_sigma)) if "insertion" in modes else None
 
@@ -801,11 +791,7 @@ def trust_table(model, images, labels, boxes, methods=cam.TABLE_METHODS, layer=N
         with ``faithfulness=False``).
     Used by: notebook 04, tools/trust_table.py.
     """
-    model_, preprocess, layer = unpack_built_model(model, preprocess, layer)
-    if layer is None:
-        layer = layers.default_layer(model_)
-    x = np.asarray(images, dtype=np.float32)
-    y = np.asarray(labels).astype(np.int64).reshape(-1)
+    model_, preprocess, layer, x, y = _arguments(model, images, labels, preprocess, layer)
     size = x.shape[1:3]
     limits = dict(limits or {})
     rand_net = randomized_copy(model_, seed, stages="all")

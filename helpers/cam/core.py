@@ -96,8 +96,7 @@ class Core:
         c_spec = tf.TensorSpec((None, None), tf.int32)
         self._maps, self._compiled, self._spec = maps, {}, [x_spec, c_spec]
         self.forward = tf.function(forward, input_signature=[x_spec, c_spec])
-        self.probs = tf.function(lambda x: tf.nn.softmax(self.logits(x, training=False), axis=-1),
-                                 input_signature=[x_spec])
+        self.probs = layers.probabilities_fn(model, self.input_shape)
 
     def maps(self, x, cls, method, prob):
         """Compiled (maps (N, K, h, w), logits, resolved classes) for a gradient method name."""
