@@ -34,8 +34,6 @@ bilinearly (as it is shown), a guided map is :func:`helpers.cam.saliency_heatmap
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from . import cam
