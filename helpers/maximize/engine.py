@@ -36,7 +36,8 @@ import weakref
 import numpy as np
 
 from .. import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
-from ..activations import _fixed_size, find_layer, layer_input_model, layer_model
+from ..layers import (conv_layers, find_layer, fixed_size, flexible_model, layer_input_model, layer_model,
+                      logits_model)
 from .objectives import OBJECTIVES, single_channel_objective, trimmable
 from .param import FOURIER_DECAY, PARAMETERIZATIONS, Fourier, Pixel, parameterization_for
 from .regularize import GREY, MIN_KERNEL, Regularizers, norm_flags
@@ -467,7 +468,7 @@ def get_engine(model, layer=None, objective: str = "channel", preprocess=None, s
     if preprocess is not None and not callable(preprocess):
         raise TypeError(f"preprocess must be a function images -> model input (e.g. card.preprocess), "
                         f"got {type(preprocess).__name__}")
-    fixed = _fixed_size(model)
+    fixed = fixed_size(model)
     flexible = fixed is not None and size is not None and tuple(size) != fixed
     key = (objective, layer, preprocess, flexible)
     cache = _ENGINES.setdefault(model, {})
@@ -477,7 +478,7 @@ def get_engine(model, layer=None, objective: str = "channel", preprocess=None, s
         while len(cache) >= MAX_ENGINES:          # a fresh preprocess lambda per call must not grow it forever
             cache.pop(next(iter(cache)))
         if objective == "channel":
-            _, lay = find_layer(model, layer)
+            *_, lay = find_layer(model, layer, valid=conv_layers(model))
             if trimmable(lay):  # compute only the selected channel of the target conv
                 engine = AscentEngine(layer_input_model(model, layer, flexible=flexible),
                                       single_channel_objective(lay), preprocess, name=f"{model.name}:{layer}")
@@ -485,14 +486,10 @@ def get_engine(model, layer=None, objective: str = "channel", preprocess=None, s
                 return engine
             feature = layer_model(model, layer, flexible=flexible)
         else:
-            from ..models import logits_model
-
             feature = logits_model(model)
             if flexible:
-                from ..activations import _flexible
-
                 try:
-                    feature = _flexible(feature)
+                    feature = flexible_model(feature)
                     probe = np.full((1, int(size[0]), int(size[1]), 3), GREY, np.float32)
                     feature(preprocess(probe) if preprocess is not None else probe, training=False)
                 except Exception as exc:  # e.g. Flatten + Dense need the trained size

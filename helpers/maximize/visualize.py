@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ..activations import _fixed_size, conv_layer_names, find_layer
+from ..layers import conv_layers, find_layer, fixed_size, logits_model
 from .engine import AscentResult, get_engine, run_batched
 from .param import CLASS_FOURIER_DECAY, FOURIER_DECAY, FOURIER_REGS_MESSAGE, PARAMETERIZATIONS, \
     parameterization_for, viewable
@@ -26,7 +26,7 @@ def _as_size(size, model, default: int = 128) -> tuple[int, int]:
     from ..inputs import check_size
 
     if size is None:
-        return _fixed_size(model) or (default, default)
+        return fixed_size(model) or (default, default)
     if isinstance(size, str):
         raise TypeError(f"size must be an int or a pair (height, width), got the string {size!r}")
     h, w = check_size(size, "size")
@@ -109,8 +109,8 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
     model, preprocess, _ = unpack_model(model, preprocess)
     reg, lr = _setup(preset, regs, parameterization, lr, None)
     _check_run_args(steps, seed, lr, callback_every)
-    names = conv_layer_names(model)
-    _, lay = find_layer(model, layer, valid=names)
+    names = conv_layers(model)
+    *_, lay = find_layer(model, layer, valid=names)
     if names and layer not in names:
         raise ValueError(f"{layer!r} is not a convolution layer; valid conv layers: {', '.join(names)}")
     channels = lay.output.shape[-1]
@@ -195,7 +195,6 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
     Same arguments as :func:`visualize_classes`; returns the raw :class:`AscentResult`.
     """
     from ..inputs import class_index, is_card, unpack_model
-    from ..models import logits_model
 
     if isinstance(classes, str) or (isinstance(classes, (list, tuple)) and any(isinstance(c, str) for c in classes)):
         if not is_card(model):
