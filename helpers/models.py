@@ -12,8 +12,9 @@ Three models share one code path (see README, "Offline use"):
   synthetic shapes (``helpers.shapes``); shipped in ``data/models``, so it
   works offline; the model with ground truth (known object boxes).
 * ``"auto"`` (the default, also read from ``COURSE_MODEL``): VGG16 when its
-  weights are present or can be downloaded, otherwise EfficientNet-Lite0,
-  with one printed line saying why.
+  weights are present or can be downloaded and its memory fits the kernel's
+  limit (:func:`memory_limit`: Binder's 2 GB, a hub's per-user limit),
+  otherwise EfficientNet-Lite0, with one printed line saying why.
 
 Nothing but this module knows which model is in use: notebooks ask the
 returned :class:`ModelCard` for the input size, preprocessing, class names,
@@ -41,6 +42,7 @@ __all__ = [
     "load_model",
     "logits_model",
     "vgg16_weights_path",
+    "memory_limit",
     "VGG16_URL",
     "VGG16_FILE",
 ]
@@ -56,6 +58,73 @@ VGG16_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
 VGG16_SIZE_MB = 528
 # ImageNet's caffe means (BGR) used by keras.applications.vgg16.preprocess_input.
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+#: VGG16's measured kernel peak in the notebooks (`make vgg16-memory`, README), plus headroom:
+#: ``auto`` does not choose VGG16 where the kernel may use less (Binder's 2 GB, say).
+VGG16_PEAK_BYTES = 3.0e9
+
+#: Where the kernel's memory limit is read (cgroup v2, then v1); tests point these at fake files.
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def memory_limit() -> tuple[float | None, str]:
+    """The memory this process may use, and where that limit comes from.
+
+    Reads ``MEM_LIMIT`` (bytes; JupyterHub's spawners and Binder set it for the
+    user's server), the cgroup v2 ``memory.max`` of this process's cgroup, and
+    the cgroup v1 ``memory.limit_in_bytes``; the smallest one found wins.
+    "max" and v1's "unlimited" values (around 2**63) count as no limit.
+
+    Returns:
+        (bytes, source) such as (2.0e9, "MEM_LIMIT"); (None, "") when no
+        limit is set. Used by ``load_model("auto")`` (notebook 00 shows it).
+    """
+    found = []
+    raw = os.environ.get("MEM_LIMIT", "").strip()
+    if raw:
+        try:
+            found.append((float(raw), "MEM_LIMIT"))
+        except ValueError:
+            pass     # a hub that writes "2G" would be unusual; ignore what is not a number of bytes
+    v2, v1 = "", ""
+    try:
+        with open(PROC_CGROUP, encoding="utf-8") as fh:
+            for line in fh:
+                number, controllers, path = line.rstrip("\n").split(":", 2)
+                if number == "0" and not controllers:
+                    v2 = path
+                elif "memory" in controllers.split(","):
+                    v1 = path
+    except (OSError, ValueError):
+        pass
+    candidates = [(os.path.join(CGROUP_ROOT, v2.lstrip("/"), "memory.max"), "cgroup memory.max"),
+                  (os.path.join(CGROUP_ROOT, "memory.max"), "cgroup memory.max"),
+                  (os.path.join(CGROUP_ROOT, "memory", v1.lstrip("/"), "memory.limit_in_bytes"),
+                   "cgroup memory.limit_in_bytes"),
+                  (os.path.join(CGROUP_ROOT, "memory", "memory.limit_in_bytes"), "cgroup memory.limit_in_bytes")]
+    for path, source in candidates:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2 ** 60:
+            found.append((float(text), source))
+    if not found:
+        return None, ""
+    return min(found)
+
+
+def _vgg16_fits() -> str | None:
+    """None if VGG16 fits the memory limit; else the one-line reason ``auto`` prints."""
+    limit, source = memory_limit()
+    if limit is None or limit >= VGG16_PEAK_BYTES:
+        return None
+    return (f"auto: using EfficientNet-Lite0 (offline ImageNet model) because this kernel may use "
+            f"{limit / 1e9:.1f} GB ({source}) and VGG16 needs about {VGG16_PEAK_BYTES / 1e9:.1f} GB; "
+            "set COURSE_MODEL=vgg16 to use VGG16 anyway.")
+
 
 #: Seconds the reachability check waits before declaring the network absent.
 NETWORK_TIMEOUT = 4.0
@@ -418,16 +487,18 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
     if key == "auto":
         if "auto" in _CACHE:
             return _CACHE["auto"]
-        try:
-            vgg_reason = "auto: VGG16 ImageNet weights found or downloaded"
-            card = _CACHE.get("vgg16") or _vgg16_card(vgg_reason)
-        except ModelUnavailableError as exc:
-            first = str(exc).splitlines()[0]
-            reason = (
-                f"auto: using EfficientNet-Lite0 (offline ImageNet model) because {_lower_first(first)} "
-                "To use VGG16 get its weights (see README, 'Offline use'); "
-                "set COURSE_MODEL=efficientnet_lite0 to choose EfficientNet-Lite0 explicitly."
-            )
+        card, reason = None, _vgg16_fits()       # a reason not to use VGG16, or None
+        if reason is None:
+            try:
+                card = _CACHE.get("vgg16") or _vgg16_card("auto: VGG16 ImageNet weights found or downloaded")
+            except ModelUnavailableError as exc:
+                first = str(exc).splitlines()[0]
+                reason = (
+                    f"auto: using EfficientNet-Lite0 (offline ImageNet model) because {_lower_first(first)} "
+                    "To use VGG16 get its weights (see README, 'Offline use'); "
+                    "set COURSE_MODEL=efficientnet_lite0 to choose EfficientNet-Lite0 explicitly."
+                )
+        if card is None:
             card = _CACHE.get("efficientnet_lite0") or _efficientnet_card(reason)
             card.reason = reason
         _CACHE["auto"] = _CACHE[card.name] = card

@@ -211,3 +211,69 @@ def test_paths_under_the_home_folder_are_shown_with_a_tilde(monkeypatch, tmp_pat
     monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / ".keras" / "models"))
     msg = models._offline_message("no network")
     assert "put it at ~/.keras/models/" + models.VGG16_FILE in msg and str(tmp_path) not in msg
+
+
+def _fake_cgroup(tmp_path, monkeypatch, *, v2=None, v1=None):
+    """A fake /sys/fs/cgroup and /proc/self/cgroup: v2 memory.max and/or v1 memory.limit_in_bytes."""
+    root = tmp_path / "cgroup"
+    lines = ["0::/user/kernel"]
+    if v2 is not None:
+        (root / "user" / "kernel").mkdir(parents=True)
+        (root / "user" / "kernel" / "memory.max").write_text(f"{v2}\n")
+    if v1 is not None:
+        (root / "memory" / "hub" / "alice").mkdir(parents=True)
+        (root / "memory" / "hub" / "alice" / "memory.limit_in_bytes").write_text(f"{v1}\n")
+        lines.insert(0, "4:memory:/hub/alice")
+    (tmp_path / "proc_cgroup").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(models, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(models, "PROC_CGROUP", str(tmp_path / "proc_cgroup"))
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+
+
+@pytest.mark.parametrize("v2, v1, mem_limit, expected", [
+    (None, None, None, (None, "")),
+    ("max", None, None, (None, "")),                                   # cgroup v2 without a limit
+    (None, "9223372036854771712", None, (None, "")),                   # cgroup v1 without a limit
+    ("2147483648", None, None, (2147483648.0, "cgroup memory.max")),   # Binder-like 2 GiB
+    (None, "8000000000", None, (8e9, "cgroup memory.limit_in_bytes")),
+    ("max", None, "2000000000", (2e9, "MEM_LIMIT")),                   # JupyterHub's spawner variable
+    ("1500000000", None, "2000000000", (1.5e9, "cgroup memory.max")),  # the smallest limit wins
+    (None, None, "2G", (None, "")),                                    # not a number of bytes: ignored
+])
+def test_memory_limit_reads_cgroup_v2_v1_and_mem_limit(tmp_path, monkeypatch, v2, v1, mem_limit, expected):
+    _fake_cgroup(tmp_path, monkeypatch, v2=v2, v1=v1)
+    if mem_limit is not None:
+        monkeypatch.setenv("MEM_LIMIT", mem_limit)
+    assert models.memory_limit() == expected
+
+
+def _stand_in_vgg16(monkeypatch, calls):
+    """VGG16's card replaced by a stand-in that records the call (the choice is under test, not VGG16)."""
+    def card(reason):
+        calls.append(reason)
+        sn = models.load_model("shapesnet", verbose=False)
+        return models.ModelCard(**{**sn.__dict__, "name": "vgg16", "reason": reason})
+    monkeypatch.setattr(models, "_vgg16_card", card)
+
+
+def test_auto_does_not_choose_vgg16_where_it_would_not_fit(empty_keras_cache, tmp_path, monkeypatch, capsys):
+    calls = []
+    _stand_in_vgg16(monkeypatch, calls)
+    _fake_cgroup(tmp_path, monkeypatch, v2="2000000000")
+    card = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert card.name == "efficientnet_lite0" and calls == [], "VGG16 was loaded although 2 GB cannot hold it"
+    assert out.count("\n") == 1, out
+    assert "may use 2.0 GB (cgroup memory.max)" in out and "COURSE_MODEL=vgg16" in out, out
+    models._CACHE.clear()
+    assert models.load_model("vgg16", verbose=False).name == "vgg16" and len(calls) == 1, \
+        "COURSE_MODEL=vgg16 must still force VGG16"
+
+
+def test_auto_chooses_vgg16_where_it_fits(empty_keras_cache, tmp_path, monkeypatch, capsys):
+    calls = []
+    _stand_in_vgg16(monkeypatch, calls)
+    _fake_cgroup(tmp_path, monkeypatch, v2="8000000000")
+    card = models.load_model("auto")
+    assert card.name == "vgg16" and len(calls) == 1
+    assert "VGG16 ImageNet weights found" in capsys.readouterr().out
