@@ -277,3 +277,42 @@ def test_auto_chooses_vgg16_where_it_fits(empty_keras_cache, tmp_path, monkeypat
     card = models.load_model("auto")
     assert card.name == "vgg16" and len(calls) == 1
     assert "VGG16 ImageNet weights found" in capsys.readouterr().out
+
+
+def _small_model(seed):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(5, name="dense")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_load_weights_h5_in_row_chunks_equals_keras_own_loader(tmp_path):
+    """The chunked loader against Keras's legacy HDF5 loader reading the same file."""
+    source = _small_model(0)
+    path = str(tmp_path / "w.h5")
+    models.save_weights_h5(source, path)
+    mine, keras_loaded = _small_model(1), _small_model(2)
+    models.load_weights_h5(mine, path, rows=2)          # chunks smaller than every array's first axis
+    keras_loaded.load_weights(path)
+    for a, b, c in zip(source.get_weights(), mine.get_weights(), keras_loaded.get_weights()):
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(c, a)
+
+
+def test_load_weights_h5_names_the_layer_that_does_not_fit(tmp_path):
+    path = str(tmp_path / "w.h5")
+    models.save_weights_h5(_small_model(0), path)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Flatten()(keras.layers.Conv2D(6, 3, name="conv")(inputs))
+    other = keras.Model(inputs, keras.layers.Dense(5, name="dense")(x))
+    with pytest.raises(ValueError, match=r"layer conv: the file's .* is \(3, 3, 3, 4\), the model's .* \(3, 3, 3, 6\)"):
+        models.load_weights_h5(other, path)
+
+
+def test_vgg16_unfilled_is_vgg16_with_zeros():
+    model = models.vgg16_unfilled()
+    assert model.count_params() == 138_357_544          # VGG16's published parameter count
+    assert [layer.name for layer in model.layers if layer.weights][:2] == ["block1_conv1", "block1_conv2"]
+    assert all(not np.any(w.numpy()) for w in model.weights), "every variable must start at zero"
