@@ -56,6 +56,11 @@ _CODE_CELL = "```{code-cell} ipython3\n"
 def _setup_block(text: str) -> tuple[int, int]:
     """(start, end) of the setup lines at the top of the first code cell of a notebook's text (start == end: none)."""
     start = text.index(_CODE_CELL) + len(_CODE_CELL)
+    if text.startswith("---\n", start):       # the cell's metadata (tags: ...) comes first
+        start = text.index("\n---\n", start + 3) + len("\n---\n")
+    elif text.startswith(":", start):           # or as ":tags: [...]" lines
+        while text.startswith(":", start):
+            start = text.index("\n", start) + 1
     if not text.startswith(_SETUP_START, start):
         return start, start
     end = start
