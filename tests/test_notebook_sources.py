@@ -126,7 +126,7 @@ def test_stored_notebooks_carry_the_metadata_jupyterlab_writes(ipynb, md):
     assert meta.get("language_info", {}).get("pygments_lexer") == "ipython3", f"{ipynb}: run `make sync`"
 
 
-@pytest.mark.parametrize("metadata", ["", "---\ntags: [course-hide-slide]\n---\n", ":tags: [remove-output]\n"])
+@pytest.mark.parametrize("metadata", ["", "---\ntags: [course-hide-slide]\n---\n", ":tags: [remove-output]\n\n"])
 def test_the_setup_lines_go_after_a_cells_metadata_and_are_replaced_not_repeated(tmp_path, metadata):
     md = tmp_path / "01_x.md"
     md.write_text("# Title\n\n```{code-cell} ipython3\n" + metadata + "import numpy as np\n```\n", encoding="utf-8")

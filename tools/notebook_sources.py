@@ -61,6 +61,8 @@ def _setup_block(text: str) -> tuple[int, int]:
     elif text.startswith(":", start):           # or as ":tags: [...]" lines
         while text.startswith(":", start):
             start = text.index("\n", start) + 1
+        if text.startswith("\n", start):      # jupytext writes a blank line after them
+            start += 1
     if not text.startswith(_SETUP_START, start):
         return start, start
     end = start
