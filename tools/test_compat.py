@@ -47,8 +47,8 @@ def _run(cmd, step: str, **kw) -> subprocess.CompletedProcess:
     done = subprocess.run([str(c) for c in cmd], **kw)
     if done.returncode != 0:
         for out in (done.stdout, done.stderr):
-            if out:
-                print(out[-6000:])
+            if out:     # the summary of failures (-rfE) is at the end
+                print(out[-30000:])
         sys.exit(f"make test-compat: {step} failed (exit status {done.returncode}).")
     return done
 
@@ -156,12 +156,12 @@ def main(argv=None) -> int:
          "install the course from the repository with its ranges")
     _check_colab_versions(py, "after installing the course with its ranges")
     t = time.perf_counter()
-    unit = _run([py, "-m", "pytest", "-q", "tests"], "unit tests", cwd=ROOT,
+    unit = _run([py, "-m", "pytest", "-q", "-rfE", "tests"], "unit tests", cwd=ROOT,
                 env={**os.environ, "COURSE_MODEL": "shapesnet"}, capture_output=True, text=True)
     print(unit.stdout[-2000:])
     unit_s = time.perf_counter() - t
     t = time.perf_counter()
-    nbs = _run([py, "-m", "pytest", "-q", "-p", "tools.nbval_noise", "--nbval-lax", "--nbval-current-env",
+    nbs = _run([py, "-m", "pytest", "-q", "-rfE", "-p", "tools.nbval_noise", "--nbval-lax", "--nbval-current-env",
                 "notebooks"], "every notebook under nbval", cwd=ROOT,
                env={**os.environ, "COURSE_MODEL": "efficientnet_lite0"}, capture_output=True, text=True)
     print(nbs.stdout[-2000:])
