@@ -72,18 +72,34 @@ def _check_colab_versions(python: str, when: str) -> None:
     print(f"Colab's versions unchanged {when}: " + ", ".join(f"{n} {v}" for n, v in _pins().items()))
 
 
+def _constraints() -> str:
+    """compat/colab.txt plus constraints.txt's pins of the test tools (and what they need that
+    Colab's list does not name): a file in build/, for every install into the venv."""
+    colab = _pins()
+    with open(os.path.join(ROOT, "constraints.txt"), encoding="utf-8") as fh:
+        lock = [line.strip() for line in fh if re.match(r"[A-Za-z0-9_.-]+==", line)]
+    tools = {name.lower().replace("_", "-") for name in TEST_TOOLS + ["jupyterlab", "jupyter-core", "jupyter-client",
+                                                                    "nbformat", "ipython", "traitlets"]}
+    keep = [line for line in lock if line.split("==")[0].lower().replace("_", "-") in tools - set(colab)]
+    path = os.path.join(ROOT, "build", "compat-constraints.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(COLAB, encoding="utf-8") as fh, open(path, "w", encoding="utf-8") as out:
+        out.write(fh.read() + "# the test tools at the versions of constraints.txt\n" + "\n".join(keep) + "\n")
+    return path
+
+
 def make_venv(venv: str, python: str) -> str:
     """The venv with Colab's stack and the test tools, without the course; returns its python."""
     py = os.path.join(venv, "bin", "python")
     stamp = os.path.join(venv, ".colab")
-    with open(COLAB, encoding="utf-8") as fh:
+    with open(_constraints(), encoding="utf-8") as fh:
         wanted = fh.read() + "\n".join(TEST_TOOLS)
     if not (os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == wanted):
         shutil.rmtree(venv, ignore_errors=True)
         _run([python, "-m", "venv", venv], "create the venv")
         _run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], "upgrade pip")
         _run([py, "-m", "pip", "install", "--quiet", "-r", COLAB], "install Colab's stack (compat/colab.txt)")
-        _run([py, "-m", "pip", "install", "--quiet", "-c", COLAB, *TEST_TOOLS], "install the test tools")
+        _run([py, "-m", "pip", "install", "--quiet", "-c", _constraints(), *TEST_TOOLS], "install the test tools")
         with open(stamp, "w", encoding="utf-8") as fh:
             fh.write(wanted)
     # A previous run left the course installed: take it out, so that the setup cell must install it.
@@ -152,7 +168,7 @@ def main(argv=None) -> int:
     _check_colab_versions(py, "before the course")
     wheel = build_wheel(py)
     empty = notebook_from_empty_folder(py, wheel)
-    _run([py, "-m", "pip", "install", "--quiet", "-c", COLAB, "-e", f"{ROOT}[dev]"],
+    _run([py, "-m", "pip", "install", "--quiet", "-c", _constraints(), "-e", f"{ROOT}[dev]"],
          "install the course from the repository with its ranges")
     _check_colab_versions(py, "after installing the course with its ranges")
     t = time.perf_counter()
