@@ -85,3 +85,46 @@ def test_a_missing_boxes_file_says_how_to_restore_it(monkeypatch, tmp_path):
     monkeypatch.setattr(photos, "BOXES_FILE", str(tmp_path / "boxes.json"))
     with pytest.raises(FileNotFoundError, match="git checkout"):
         photos.photo_objects()
+
+
+class _FakeCard:
+    """An ImageNet-sized card whose top class per photo is set by hand (brightness tells the photos apart)."""
+
+    num_classes, input_size = 1000, (64, 64)
+
+    def __init__(self, top_by_photo):
+        self.top_by_photo = top_by_photo
+        self.objs = photos.annotated_photos(64, mosaics=0)
+
+    def class_id(self, name):
+        return imagenet.class_names().index(name)
+
+    def predict(self, images):
+        probs = np.full((len(images), 1000), 0.1 / 999, np.float32)
+        for i, image in enumerate(images):
+            k = next(k for k, im in enumerate(self.objs["images"]) if np.array_equal(im, image))
+            name = self.objs["titles"][k].split(":")[0]
+            probs[i, self.class_id(self.top_by_photo.get(name, self.objs["classes"][k]))] = 0.9
+        return probs
+
+
+def test_mistakes_are_the_photos_whose_top_class_is_none_of_their_objects():
+    card = _FakeCard({"astronaut": "bobsled", "coffee": "cup", "rocket": "drilling_platform"})
+    found = photos.mistakes(card)
+    # the astronaut (two objects) and the rocket are wrong; coffee's "cup" is one of its own objects: right
+    assert [(m["name"], card.class_id("bobsled") == m["said"] or card.class_id("drilling_platform") == m["said"])
+            for m in found] == [("astronaut", True), ("astronaut", True), ("rocket", True)]
+    names = imagenet.class_names()
+    assert [names[m["true"]] for m in found] == ["space_shuttle", "crash_helmet", "missile"]
+    table = json.load(open(photos.BOXES_FILE))
+    w, h = Image.open(os.path.join(os.path.dirname(photos.BOXES_FILE), "rocket.jpg")).size
+    x0, y0, x1, y1 = table["rocket.jpg"][0][1]
+    np.testing.assert_allclose(found[2]["box"], (x0 * 64 / w, y0 * 64 / h, x1 * 64 / w, y1 * 64 / h))
+    assert found[2]["p_said"] == pytest.approx(0.9) and found[2]["p_true"] == pytest.approx(0.1 / 999)
+    assert found[2]["image"].shape == (64, 64, 3)
+
+
+def test_mistakes_on_a_card_without_imagenet_classes_is_empty():
+    class Shapes:
+        num_classes, input_size = 6, (64, 64)
+    assert photos.mistakes(Shapes()) == []

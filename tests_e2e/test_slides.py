@@ -170,10 +170,10 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
                                           "the rest belongs in the speaker notes)")
             report["problems"] += [f"{where}: a line that is not lesson content: {line!r}" for line in rules["strays"]]
             report["figures"] += len(rules["figures"])
-            report["narrow_figure_slides"] += any(w < 900 for w, _ in rules["figures"])
-            for w, h in rules["figures"]:
-                if w < course.FIG_MIN_W - 2 and h < course.FIG_MIN_H - 2:
-                    report["problems"].append(f"{where}: a figure drawn {w}x{h} px, smaller than its rule "
+            report["narrow_figure_slides"] += any(fw < 900 for fw, _ in rules["figures"])
+            for fw, fh in rules["figures"]:
+                if fw < course.FIG_MIN_W - 2 and fh < course.FIG_MIN_H - 2:
+                    report["problems"].append(f"{where}: a figure drawn {fw}x{fh} px, smaller than its rule "
                                               f"(at least {course.FIG_MIN_W} px wide or {course.FIG_MIN_H} px tall)")
             if shots:
                 page.screenshot(path=str(shots / f"{h:02d}-{v:02d}.png"))
