@@ -1219,6 +1219,8 @@ def plot_running_parity(bits, probs=None, ax=None, label="model P(odd)"):
         ax.plot(t, probs, "o-", ms=3, color="tab:orange", label=label)
     ax.set_ylim(-0.3, 1.7)
     ax.set_yticks([0, 0.5, 1])
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # t counts bits: no 2.5
     ax.set_xlabel("t (bits read so far)")
     ax.legend(loc="upper right", fontsize=8, ncol=3)
     return ax

@@ -470,3 +470,15 @@ def test_last_state_loss_gradient_and_the_clipping_example():
     raw = rnn.last_state_loss({k: params[k] - 0.1 * g[k] for k in params}, xs, y, "linear")[0]
     small = rnn.last_state_loss({k: params[k] - 0.1 * clipped[k] for k in params}, xs, y, "linear")[0]
     assert raw > 1e6 * L0 and small < L0
+
+
+def test_plot_running_parity_ticks_only_whole_bit_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = rnn.plot_running_parity("100011000000000000")
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    plt.close(ax.figure)
+    assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks), ticks
