@@ -28,7 +28,7 @@ from . import DATA_DIR
 from .images import load_image
 from .inputs import check_int
 
-__all__ = ["BOXES_FILE", "photo_objects", "annotated_photos", "mistakes"]
+__all__ = ["BOXES_FILE", "photo_objects", "annotated_photos", "mistakes", "photo_in_every_tile"]
 
 #: The boxes, drawn by eye (sources of the photos: ``data/LICENSES``).
 BOXES_FILE = os.path.join(DATA_DIR, "images", "boxes.json")
@@ -172,3 +172,33 @@ def mistakes(card, size: int | None = None) -> list:
             found.append({"name": name, "image": image, "said": said, "true": true, "p_said": float(probs[k, said]),
                           "p_true": float(probs[k, true]), "box": tuple(float(v) for v in box)})
     return found
+
+
+def photo_in_every_tile(photo: str = "chelsea", size: int = 224) -> dict:
+    """Four 2 x 2 mosaics of the annotated photos with ``photo`` in a different tile in each: several
+    pictures that contain the same object, for the maps of one class across images.
+
+    Args:
+        photo: an annotated photo's name (file name without extension, e.g. "chelsea", "rocket").
+        size: side of the mosaics in pixels (even).
+    Returns:
+        dict with "images" (4, size, size, 3) float32 0..255, "tiles" (4, 4) the photo's tile
+        (x0, y0, x1, y1) in each mosaic, "where" the 4 tile names ("top left", "top right",
+        "bottom left", "bottom right", in the order the mosaics come).
+    Raises:
+        ValueError: for a name that is not an annotated photo.
+    Used by: notebook 04 (section 5).
+    """
+    objs = annotated_photos(size, mosaics=_MAX_MOSAICS)
+    images, tiles, where = [], [], []
+    for image, tile, title, is_mosaic in zip(objs["images"], objs["tiles"], objs["titles"], objs["mosaic"]):
+        if is_mosaic and f": {photo} (" in title:
+            place = title.split(f": {photo} (")[1].split(")")[0]
+            if place not in where:
+                images.append(image)
+                tiles.append(tile)
+                where.append(place)
+    if not images:
+        known = sorted({t.split(": ")[0] for t, m in zip(objs["titles"], objs["mosaic"]) if not m})
+        raise ValueError(f"{photo!r} is not an annotated photo; choose one of {known}.")
+    return {"images": np.stack(images), "tiles": np.asarray(tiles, dtype=np.float64), "where": where}

@@ -128,3 +128,20 @@ def test_mistakes_on_a_card_without_imagenet_classes_is_empty():
     class Shapes:
         num_classes, input_size = 6, (64, 64)
     assert photos.mistakes(Shapes()) == []
+
+
+def test_photo_in_every_tile_puts_the_photo_at_half_size_in_each_of_the_four_tiles():
+    got = photos.photo_in_every_tile("chelsea", size=64)
+    assert got["images"].shape == (4, 64, 64, 3) and sorted(got["where"]) == [
+        "bottom left", "bottom right", "top left", "top right"]
+    from helpers.images import load_image
+    small = load_image(os.path.join(os.path.dirname(photos.BOXES_FILE), "chelsea.png"), size=32)
+    corners = {"top left": (0, 0), "top right": (32, 0), "bottom left": (0, 32), "bottom right": (32, 32)}
+    for image, tile, where in zip(got["images"], got["tiles"], got["where"]):
+        x0, y0 = corners[where]
+        assert tuple(tile) == (x0, y0, x0 + 32, y0 + 32)
+        np.testing.assert_array_equal(image[y0:y0 + 32, x0:x0 + 32], small)    # the photo itself, in its tile
+        others = [image[y:y + 32, x:x + 32] for x, y in corners.values() if (x, y) != (x0, y0)]
+        assert not any(np.array_equal(o, small) for o in others)
+    with pytest.raises(ValueError, match="'dog' is not an annotated photo; choose one of"):
+        photos.photo_in_every_tile("dog", size=64)
