@@ -20,7 +20,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := COURSE_MODEL=shapesnet
 NOTEBOOK_ENV := COURSE_MODEL=efficientnet_lite0
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions gallery
+.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions gallery classroom
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
@@ -36,6 +36,7 @@ help:
 	@echo "make timings          measure each notebook's wall time and memory into README.md"
 	@echo "make vgg16-memory     each notebook's peak memory with VGG16 (for sizing a hub)"
 	@echo "make solutions        run every notebook with the exercises' reference solutions filled in"
+	@echo "make classroom        a real JupyterHub on 127.0.0.1: 3 students log in, nbgitpuller the course, run notebook 00 at once"
 	@echo "make e2e              every notebook in real JupyterLab + Chromium; screenshots in build/screenshots/"
 
 $(STAMP): pyproject.toml
@@ -141,3 +142,23 @@ solutions: $(STAMP)
 efficientnet: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[convert]"
 	$(BIN)/python tools/convert_efficientnet.py
+
+# A class on one server, tested (tools/classroom.py): a real JupyterHub on 127.0.0.1 with
+# configurable-http-proxy, DummyAuthenticator, SimpleLocalProcessSpawner and a per-user memory
+# limit; three students log in, get the course through an nbgitpuller link from a local bare
+# clone of HEAD, and run notebook 00 in their three servers at once. Peak memory per kernel and
+# wall time in build/classroom.json. The hub and the students' JupyterLab servers run from
+# build/classroom/venv (pinned below); their python3 kernel is the course's .venv (not modified).
+CLASSROOM := build/classroom
+CLASSROOM_PINS := jupyterhub==6.1.1 nbgitpuller==1.3.0 jupyterlab==4.6.6 jupyterlab_widgets==3.0.17 websocket-client==1.9.2
+CHP_VERSION := 5.3.0
+
+$(CLASSROOM)/.installed: Makefile
+	@test -x $(CLASSROOM)/venv/bin/python || $(or $(PYTHON),python3) -m venv $(CLASSROOM)/venv
+	$(CLASSROOM)/venv/bin/python -m pip install --quiet --upgrade pip
+	$(CLASSROOM)/venv/bin/python -m pip install --quiet $(CLASSROOM_PINS)
+	npm install --prefix $(CLASSROOM) --no-save --no-fund --no-audit --silent configurable-http-proxy@$(CHP_VERSION)
+	@touch $@
+
+classroom: $(STAMP) $(CLASSROOM)/.installed
+	$(CLASSROOM)/venv/bin/python tools/classroom.py --course-python $(BIN)/python
