@@ -324,7 +324,7 @@ def test_checker_finds_too_many_words_a_stray_line_and_a_figure_drawn_small(tmp_
         _out("stream", name="stdout", text="tabby 0.61\nModel: efficientnet_lite0 (auto: using ...)\n"),
         _out("stream", name="stdout", text="Exercise 4.2 (gradcam_map): not attempted yet\n"),
         _md("## Small", "slide"), _png_cell(1000, 500, drawn=(600, 300)),
-        _md("## Right", "slide"), _md(" ".join(["word"] * course.WORD_LIMIT)), _png_cell(1000, 500, drawn=(1000, 500))])
+        _md("## Right", "slide"), _md(" ".join(["word"] * course.WORD_LIMIT)), _png_cell(1000, 400, drawn=(1000, 400))])
     report = check_deck(browser, deck)
     problems = "\n".join(report["problems"])
     assert f"slide 0-0: {course.WORD_LIMIT + 1} words of prose" in problems, problems
