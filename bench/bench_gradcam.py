@@ -40,12 +40,12 @@ def bench_topk(repeats: int, k: int = 5) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # random weights: a map may be zero
         # warm-up: trace both code paths once
-        maps, ids = cam.grad_cam(model, image, f"top{k}", return_classes=True, **kw)
+        maps, ids = cam.grad_cam(model, image, top=k, return_classes=True, **kw)
         cam.grad_cam(model, image, int(ids[0, 0]), **kw)
         batched, separate = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            maps, ids = cam.grad_cam(model, image, f"top{k}", return_classes=True, **kw)
+            maps, ids = cam.grad_cam(model, image, top=k, return_classes=True, **kw)
             batched.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             singles = [cam.grad_cam(model, image, int(c), **kw) for c in ids[0]]

@@ -5,9 +5,10 @@ function, :func:`get_activations`, builds **one** feature-extractor model for
 all the requested layers (cached per model and layer list) and runs **one**
 forward pass, so looking at eight layers costs one prediction, not eight.
 
-Also here, because :mod:`helpers.maximize` needs them too: finding a layer by
-name (also inside a nested model, as in transfer learning), the list of conv
-layers, and a sub-model "input -> that layer" that accepts any image size.
+Finding a layer, the layer lists and the sub-models "input -> that layer" live
+in :mod:`helpers.layers` (one walk for every module); the names
+``find_layer``, ``conv_layer_names``, ``feature_layer_names``, ``layer_model``
+and ``layer_input_model`` still work from here.
 
 Notebook 02 asks the photos which filters to look at
 (:func:`strongest_channels`) and shows, beside each filter's optimised
@@ -20,11 +21,10 @@ Used by notebooks 01 (activations) and 02 (filters) and, through
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
+from . import layers as layer_tools
 
 __all__ = [
     "find_layer",
@@ -44,173 +44,22 @@ __all__ = [
     "dataset_examples",
 ]
 
-# model -> {(layer names..., flexible): keras.Model}; weak so a dropped model is freed.
-_EXTRACTORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _walk(model):
-    """Yield (owner_model, layer) for every layer, descending into nested models."""
-    import keras
-
-    for layer in model.layers:
-        yield model, layer
-        if isinstance(layer, keras.Model):
-            yield from _walk(layer)
-
-
-def _is_conv(layer) -> bool:
-    import keras
-
-    kinds = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
-    return isinstance(layer, kinds)
-
-
-def conv_layer_names(model) -> list[str]:
-    """Names of the 2-D convolution layers of ``model`` in order (nested models included).
-
-    Args:
-        model: a keras.Model.
-    Returns:
-        list[str], e.g. ``["block1_conv1", "block1_conv2", ...]``.
-    Used by: notebook 02, helpers.maximize (error messages, defaults).
-    """
-    return [layer.name for _, layer in _walk(model) if _is_conv(layer)]
-
-
-def feature_layer_names(model) -> list[str]:
-    """Names of the layers whose output is a feature map (rank 4: N, h, w, C).
-
-    Convolutions, poolings, activations...; the input layer is left out.
-    Used by: notebook 01 and its widget (layer pickers).
-    """
-    import keras
-
-    names = []
-    for _, layer in _walk(model):
-        if isinstance(layer, (keras.layers.InputLayer, keras.Model)):
-            continue
-        try:
-            shape = layer.output.shape
-        except (AttributeError, ValueError):  # layer never called symbolically
-            continue
-        if len(shape) == 4:
-            names.append(layer.name)
-    return names
-
-
 def find_layer(model, name: str, valid: list[str] | None = None):
-    """The layer called ``name`` and the (possibly nested) model that owns it.
+    """The layer called ``name`` and the (possibly nested) model that owns it: ``(owner, layer)``.
 
-    Args:
-        model: a keras.Model, possibly with a base model nested inside.
-        name: layer name.
-        valid: names to list in the error message (default: the conv layers).
-    Returns:
-        (owner, layer): ``owner`` is ``model`` or the nested model holding the layer.
-    Raises:
-        TypeError if ``name`` is not a string; ValueError naming the valid
-        layers if there is no such layer.
+    :func:`helpers.layers.find_layer` without the path (the form helpers.maximize
+    uses); the error lists ``valid`` (default: the conv layers).
     """
-    from .inputs import find_layer as _find
-
-    _, owner, layer = _find(model, name, valid=conv_layer_names(model) if valid is None else valid)
-    return owner, layer
+    return layer_tools.find_layer(model, name, valid=conv_layer_names(model) if valid is None else valid)[1:]
 
 
-def _flexible(sub):
-    """Re-plug a functional model onto an input of any height and width (same layers, same weights)."""
-    import keras
-
-    channels = sub.inputs[0].shape[-1]
-    new_input = keras.Input(shape=(None, None, channels), dtype=sub.inputs[0].dtype)
-    structure = [new_input] if isinstance(sub.input, (list, tuple)) else new_input
-    return keras.models.clone_model(sub, input_tensors=structure, clone_function=lambda layer: layer)
-
-
-def layer_model(model, layers, flexible: bool = False):
-    """A model from ``model``'s input to the outputs of ``layers`` (cached).
-
-    Only the layers needed to compute the requested outputs are part of it
-    (a filter of ``block1_conv1`` never runs block5).
-
-    Args:
-        model: a keras.Model (a base model nested inside it is found too; the
-            sub-model then starts at the nested model's input).
-        layers: a layer name or a list of names (all must live in the same
-            model or nested model).
-        flexible: if True the sub-model accepts images of any height and
-            width (fine for conv/pool layers; a Flatten/Dense would fail).
-    Returns:
-        keras.Model: input (N, H, W, 3); output one tensor for a single name,
-        a list for a list of names.
-    Raises:
-        ValueError naming the valid layers for an unknown name.
-    Used by: get_activations (notebook 01), helpers.maximize (notebooks 02, 03).
-    """
-    import keras
-
-    single = isinstance(layers, str)
-    names = [layers] if single else list(layers)
-    if not names:
-        raise ValueError("layers is empty: give at least one layer name, e.g. conv_layer_names(model)[0].")
-    key = (tuple(names), single, bool(flexible))
-    cache = _EXTRACTORS.setdefault(model, {})
-    if key in cache:
-        return cache[key]
-    valid = feature_layer_names(model)
-    found = [find_layer(model, n, valid=valid) for n in names]
-    owners = {id(owner) for owner, _ in found}
-    if len(owners) != 1:
-        raise ValueError(
-            f"layers {names} live in different (nested) models; ask for layers of one model at a time."
-        )
-    owner = found[0][0]
-    outputs = [layer.output for _, layer in found]
-    inputs = owner.inputs[0] if len(owner.inputs) == 1 else owner.inputs
-    sub = keras.Model(inputs, outputs[0] if single else outputs, name=f"{owner.name}_features")
-    if flexible:
-        sub = _flexible(sub)
-    cache[key] = sub
-    return sub
-
-
-def layer_input_model(model, layer: str, flexible: bool = False):
-    """A model from ``model``'s input to the *input* of ``layer`` (cached), or None if that is the model input.
-
-    Used by helpers.maximize to compute only the selected channel of a
-    convolution (its kernel is applied by hand), instead of all of them.
-
-    Args:
-        model: a keras.Model.
-        layer: name of a layer with one input.
-        flexible: accept any image height and width.
-    Returns:
-        keras.Model or None (the layer reads the model's input directly).
-    """
-    import keras
-
-    key = ("__input_of__", layer, bool(flexible))
-    cache = _EXTRACTORS.setdefault(model, {})
-    if key in cache:
-        return cache[key]
-    owner, lay = find_layer(model, layer)
-    inputs = owner.inputs[0] if len(owner.inputs) == 1 else owner.inputs
-    if lay.input is inputs or any(lay.input is t for t in owner.inputs):
-        sub = None
-    else:
-        sub = keras.Model(inputs, lay.input, name=f"{owner.name}_input_of_{layer}")
-        if flexible:
-            sub = _flexible(sub)
-    cache[key] = sub
-    return sub
-
-
-def _fixed_size(model):
-    """(H, W) of the model's input if fixed, else None."""
-    shape = model.inputs[0].shape
-    if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
-        return int(shape[1]), int(shape[2])
-    return None
+# The layer lists and sub-models live in helpers.layers (one walk for every module).
+conv_layer_names = layer_tools.conv_layers
+feature_layer_names = layer_tools.feature_layers
+layer_model = layer_tools.layer_model
+layer_input_model = layer_tools.layer_input_model
+_fixed_size = layer_tools.fixed_size      # helpers.maximize imports these two names (its split renames them)
+_flexible = layer_tools.flexible_model
 
 
 def _check_activation(activation, name="activation", ranks=(3,), what="(h, w, C) for one image"):
@@ -263,7 +112,7 @@ def get_activations(model, images, layers, preprocess=None, batch_size: int = 4)
         raise TypeError(f"layers must be a layer name or a list of names, got {layers!r}.")
     channels = model.inputs[0].shape[-1]
     images, _ = check_images(images, value_range=preprocess is not None, channels=channels)
-    fixed = _fixed_size(model)
+    fixed = layer_tools.fixed_size(model)
     flexible = fixed is not None and tuple(images.shape[1:3]) != fixed
     extractor = layer_model(model, names, flexible=flexible)
     outs: list[list[np.ndarray]] = [[] for _ in names]
@@ -528,7 +377,7 @@ def _feature_model_for(model, layer, images, preprocess):
     if not isinstance(layer, str):
         raise TypeError(f"layer must be a layer name (a string), e.g. {conv_layer_names(model)[:1]}, got {layer!r}.")
     images, _ = check_images(images, value_range=preprocess is not None, channels=model.inputs[0].shape[-1])
-    fixed = _fixed_size(model)
+    fixed = layer_tools.fixed_size(model)
     sub = layer_model(model, layer, flexible=fixed is not None and tuple(images.shape[1:3]) != fixed)
     if len(sub.outputs[0].shape) != 4:
         raise ValueError(f"layer {layer!r} does not output a feature map (N, h, w, C) but shape "

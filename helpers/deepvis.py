@@ -468,9 +468,10 @@ def grey_fraction(images, tol: float = 0.5) -> np.ndarray:
 def find_class(card, name) -> int:
     """The class id of a typed class name (or an index), for any model card.
 
-    VGG16 (1000 ImageNet classes) goes through :func:`helpers.imagenet.class_id`
-    (case, spaces, WordNet ids, and lecture names such as "billiard table");
-    other models match ``card.class_names`` (:meth:`ModelCard.class_id`).
+    The one lookup, :func:`helpers.inputs.class_index`: VGG16 / EfficientNet
+    (1000 ImageNet classes) through :func:`helpers.imagenet.class_id` (case,
+    spaces, WordNet ids, and lecture names such as "billiard table"); other
+    models match ``card.class_names``.
 
     Args:
         card: a :class:`helpers.models.ModelCard` (or anything with
@@ -482,28 +483,13 @@ def find_class(card, name) -> int:
         ValueError naming close matches for an unknown name or an index out of range.
     Used by: notebook 03 and helpers.widgets.deepvis.
     """
-    from .inputs import require_card
+    from .inputs import class_index, require_card
 
     if not hasattr(card, "class_names"):          # only the names are needed (a bare model has none)
         card = require_card(card, where="find_class")
-    n = len(card.class_names)
-    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
-        if not 0 <= int(name) < n:
-            raise ValueError(f"class index {int(name)} out of range: this model has {n} classes (0..{n - 1})")
-        return int(name)
-    if not isinstance(name, str):
+    if not isinstance(name, (str, int, np.integer)) or isinstance(name, bool):
         raise TypeError(f"give a class name (str) or index (int), got {type(name).__name__}")
-    if n == 1000:
-        from . import imagenet
-
-        return imagenet.class_id(name)
-    if hasattr(card, "class_id"):
-        return int(card.class_id(name))
-    key = name.strip().lower().replace(" ", "_")
-    for i, c in enumerate(card.class_names):
-        if c.lower() == key:
-            return i
-    raise ValueError(f"{name!r} is not a class; classes: {', '.join(card.class_names)}")
+    return class_index(card.class_names, name, name="class")
 
 
 def seconds_per_step(model, classes, size=None, preprocess=None, preset="auto", steps: int = 4,

@@ -15,15 +15,11 @@ from ``helpers`` (not from inside TensorFlow, numpy or matplotlib).
 * :func:`require_card` -- where the card itself is needed (class names,
   sample images), a clear error for a bare ``keras.Model``.
 * :func:`class_index` -- a class given by id or by name.
-* :func:`find_layer` -- a layer by name (``"outer/inner"`` or a bare name
-  for nested models), with the valid names in the error.
 * :func:`check_int`, :func:`check_number`, :func:`check_size`,
   :func:`check_cmap` -- scalar options.
 
-Model surgery lives beside the models it changes:
-:func:`helpers.models.logits_model` (the score before the softmax, the one
-pre-softmax model every module uses) and ``helpers.cam``'s feature-map-plus-
-scores model.
+Finding a layer and model surgery (pre-softmax model, feature-map-plus-scores
+model) live in :mod:`helpers.layers`.
 
 Used by: helpers.models, helpers.activations, helpers.cam, helpers.widgets,
 helpers.exercises (every convnet notebook, 00-04).
@@ -38,10 +34,10 @@ __all__ = [
     "check_images",
     "named_images",
     "unpack_model",
+    "unpack_built_model",
     "require_card",
     "is_card",
     "class_index",
-    "find_layer",
     "check_int",
     "check_number",
     "check_size",
@@ -93,6 +89,29 @@ def unpack_model(model, preprocess=None, layer=None, *, name: str = "model"):
         f"{name} must be a model card (helpers.models.load_model()) or a keras.Model, "
         f"got {type(model).__name__}.{hint}"
     )
+
+
+def unpack_built_model(model, preprocess=None, layer=None):
+    """:func:`unpack_model` for functions that differentiate the model: it must be built and
+    ``preprocess`` callable.
+
+    Returns:
+        (keras.Model, preprocess or None, layer or None).
+    Raises:
+        ValueError for a model without an input shape; TypeError for a
+        ``preprocess`` that is not a function.
+    Used by: helpers.cam, helpers.trust (notebook 04).
+    """
+    model, preprocess, layer = unpack_model(model, preprocess, layer)
+    if not model.built or not model.layers:
+        raise ValueError(
+            f"model {model.name!r} is not built (it has no input shape yet): give it an Input layer, "
+            "e.g. keras.Sequential([keras.Input((64, 64, 3)), ...]), or call it once on a batch."
+        )
+    if preprocess is not None and not callable(preprocess):
+        raise TypeError(f"preprocess must be a function images -> model input (e.g. card.preprocess), "
+                        f"got {type(preprocess).__name__}.")
+    return model, preprocess, layer
 
 
 def require_card(card, *, where: str, name: str = "card"):
@@ -286,7 +305,12 @@ def check_cmap(cmap, name: str = "cmap"):
 
 
 def class_index(classes_of, cls, *, name: str = "class_id") -> int:
-    """A class given by id or by name -> its id.
+    """A class given by id or by name -> its id: the one class-name lookup of ``helpers``.
+
+    ``card.class_id``, ``deepvis.find_class``, ``cam.grad_cam`` and
+    ``maximize`` all resolve names here, so they agree.  A 1000-class model
+    (ImageNet) goes through :func:`helpers.imagenet.class_id` (WordNet ids and
+    aliases such as "billiard table"); other models match their class names.
 
     Args:
         classes_of: a model card, or the list of class names.
@@ -298,6 +322,13 @@ def class_index(classes_of, cls, *, name: str = "class_id") -> int:
         TypeError / ValueError naming ``name``, the valid range, and close names.
     """
     names = list(classes_of.class_names if is_card(classes_of) else classes_of)
+    if isinstance(cls, str) and len(names) == 1000:
+        from . import imagenet      # ImageNet: WordNet ids and the lecture's aliases ("billiard table")
+
+        try:
+            return imagenet.class_id(cls)
+        except ValueError as exc:
+            raise ValueError(f"{name}={cls!r}: {exc}") from None
     if isinstance(cls, str):
         key = cls.strip().lower().replace(" ", "_")
         for i, n in enumerate(names):
@@ -312,51 +343,3 @@ def class_index(classes_of, cls, *, name: str = "class_id") -> int:
     if not 0 <= out < len(names):
         raise ValueError(f"{name}={out} is out of range: the model has {len(names)} classes (ids 0..{len(names) - 1}).")
     return out
-
-
-def _walk(model, prefix=()):
-    """(path, owner, layer) for every layer, depth-first, nested models expanded after themselves."""
-    import keras
-
-    for lay in model.layers:
-        if isinstance(lay, keras.layers.InputLayer):
-            continue
-        path = prefix + (lay.name,)
-        yield path, model, lay
-        if isinstance(lay, keras.Model):
-            yield from _walk(lay, path)
-
-
-def find_layer(model, layer, valid=None, *, name: str = "layer"):
-    """A layer by name: ``(path, owner, layer_object)``.
-
-    Args:
-        model: a keras.Model (nested models are searched).
-        layer: a name; ``"outer/inner"`` for a layer of a nested model (the
-            bare ``"inner"`` works too when it is unique).
-        valid: names to list in the error (default: every layer's name).
-        name: the argument's name, for the message.
-    Returns:
-        (path tuple of names, the model that owns the layer, the layer).
-    Raises:
-        TypeError if ``layer`` is not a string; ValueError with the valid
-        names (and close matches) if there is no such layer.
-    Used by: helpers.activations, helpers.cam, helpers.maximize.
-    """
-    if not isinstance(layer, str):
-        raise TypeError(f"{name} must be a layer name (str), got {type(layer).__name__} {layer!r}.")
-    entries = list(_walk(model))
-    wanted = tuple(layer.split("/"))
-    hits = [e for e in entries if e[0] == wanted] or [e for e in entries if e[0][-1] == layer]
-    if hits:
-        return hits[0]
-    if valid is None:
-        valid = [p[-1] for p, _, _ in entries]
-    import difflib
-
-    close = difflib.get_close_matches(layer, list(valid), n=3)
-    raise ValueError(
-        f"model {model.name!r} has no layer named {layer!r}."
-        + (f" Did you mean {close[0]!r}?" if close else "")
-        + f" Valid {name}s: {', '.join(valid)}"
-    )

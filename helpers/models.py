@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlparse
@@ -34,6 +33,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from . import DATA_DIR  # noqa: F401  (also sets TF_CPP_MIN_LOG_LEVEL)
+from .layers import logits_model  # noqa: F401  (re-exported: the pre-softmax model lives in helpers.layers)
 
 __all__ = [
     "ModelCard",
@@ -443,62 +443,3 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
         print(f"Model: {card.name} ({card.reason})")
     return card
 
-
-# --------------------------------------------------------- pre-softmax ----
-
-_LOGITS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _is_softmax(fn) -> bool:
-    return getattr(fn, "__name__", "") == "softmax"
-
-
-def logits_model(model):
-    """A model with the same input whose output is the score *before* the softmax.
-
-    Grad-CAM and class visualisation differentiate the pre-softmax score
-    y^c: after the softmax the gradient also pushes the other classes down
-    and vanishes when the prediction saturates.
-
-    Handles a final ``Activation("softmax")`` layer (ShapesNet) and a final
-    Dense layer with the softmax fused in (VGG16's ``predictions``; a linear
-    copy of the layer shares its weights), also when that last layer sits
-    inside a nested model (a transfer-learning head). A model whose last
-    layer has no softmax is returned unchanged.
-
-    Args:
-        model: keras.Model whose output is (N, classes).
-    Returns:
-        keras.Model: inputs as ``model``, output (N, classes) pre-softmax scores.
-    Used by: helpers.cam, helpers.maximize (notebooks 03, 04).
-    """
-    import keras
-
-    if model in _LOGITS:
-        return _LOGITS[model]
-    last = model.layers[-1]
-    # The tensor that feeds the last layer *in this model's graph* (a nested
-    # model's own `.input` belongs to its inner graph, not to this one).
-    history = getattr(model.outputs[0], "_keras_history", None)
-    if history is not None and history.operation is last:
-        feed = last._inbound_nodes[history.node_index].input_tensors[0]
-    else:
-        feed = last.input
-    if isinstance(last, keras.layers.Activation) and _is_softmax(last.activation):
-        out = feed
-    elif isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
-        linear = keras.layers.Dense.from_config({**last.get_config(), "activation": "linear",
-                                                 "name": last.name + "_logits"})
-        out = linear(feed)
-        linear.set_weights(last.get_weights())
-    elif isinstance(last, keras.layers.Softmax):
-        out = feed
-    elif isinstance(last, keras.Model) and logits_model(last) is not last:
-        out = logits_model(last)(feed)  # the softmax sits inside a nested model
-    else:
-        _LOGITS[model] = model
-        return model
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    result = keras.Model(inputs, out, name=model.name + "_logits")
-    _LOGITS[model] = result
-    return result

@@ -34,12 +34,12 @@ bilinearly (as it is shown), a guided map is :func:`helpers.cam.saliency_heatmap
 """
 from __future__ import annotations
 
-import warnings
-import weakref
-
 import numpy as np
 
 from . import cam
+from .layers import default_layer, forget, probabilities_fn, walk
+from .cam.core import quiet_tracing
+from .inputs import unpack_built_model
 
 __all__ = [
     "TRUST_METHODS",
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: Methods the trust measurements accept (``helpers.cam`` names).
-TRUST_METHODS = cam.METHODS + ("guided_backprop", "guided_gradcam")
+TRUST_METHODS = cam.ALL_METHODS
 
 
 # ------------------------------------------------------------- statistics ----
@@ -154,47 +154,39 @@ def ssim(a, b, data_range: float = 1.0, sigma: float = 1.5) -> float:
 
 # ------------------------------------------------------------------ maps ----
 
+def _arguments(model, images, labels, preprocess, layer):
+    """(keras model, preprocess, layer, images (N, H, W, C) float32, labels (N,) int64): one class per image."""
+    model, preprocess, layer = unpack_built_model(model, preprocess, layer)
+    x = np.asarray(images, dtype=np.float32)
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"labels / classes must be one class id per image: {len(x)} images, got shape {y.shape}.")
+    return model, preprocess, layer if layer is not None else default_layer(model), x, y.astype(np.int64)
+
+
 def explanation_maps(model, images, classes, method, layer=None, *, preprocess=None, batch_size=32):
     """One map per image, at image resolution, in [0, 1], for any method of :data:`TRUST_METHODS`.
+
+    :func:`helpers.cam.maps` (the one implementation, shared with the
+    localisation table and the widget), upsampled to the image.
 
     Args:
         model: keras.Model or model card; images: (N, H, W, 3) 0..255;
         classes: (N,) class id per image (the map is taken for that class).
         method: a :data:`TRUST_METHODS` name; layer: feature layer (None:
-            the card's / :func:`helpers.cam.default_layer`).
+            the card's / :func:`helpers.layers.default_layer`).
     Returns:
-        (N, H, W) float32 in [0, 1]: Grad-CAM-type maps upsampled bilinearly,
-        guided maps as max |gradient| over colours, each divided by its max
-        (a map that is zero everywhere stays zero, silently).
+        (N, H, W) float32 in [0, 1] (a map that is zero everywhere stays zero, silently).
     Used by: :func:`randomization_test`, :func:`trust_table` (notebook 04).
     """
-    if method not in TRUST_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {TRUST_METHODS}.")
-    model, preprocess, layer = cam._unpack_card(model, preprocess, layer)
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, C), got shape {x.shape}.")
-    cls = np.asarray(classes).astype(np.int64).reshape(-1)
-    if len(cls) != len(x):
-        raise ValueError(f"got {len(x)} images and {len(cls)} classes; need one class per image.")
-    H, W = x.shape[1:3]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")       # a zero map is a legitimate (uninformative) answer here
-        if method == "guided_backprop":
-            return cam.saliency_heatmap(cam.guided_backprop(model, x, cls[:, None], preprocess=preprocess)[:, 0])
-        if method == "guided_gradcam":
-            return cam.saliency_heatmap(cam.guided_grad_cam(model, x, cls[:, None], layer, preprocess=preprocess)[:, 0])
-        maps = cam.grad_cam(model, x, cls[:, None], layer, method, preprocess=preprocess, batch_size=batch_size)[:, 0]
-    if maps.shape[1:] == (H, W):
-        return maps
-    return np.stack([cam.resize_heatmap(m, (H, W)) for m in maps]).clip(0.0, 1.0)
+    return cam.maps(model, images, classes, method, layer, preprocess=preprocess, batch_size=batch_size)
 
 
 # ---------------------------------------------------- randomisation test ----
 
 def _weighted_layers(model):
     """(path name, layer) of every layer with weights, in model order (nested models expanded)."""
-    return [("/".join(p), lay) for p, lay in cam._walk(model) if lay.weights]
+    return [("/".join(p), lay) for p, _, lay in walk(model, leaves=True) if lay.weights]
 
 
 def cascade_stages(model) -> list:
@@ -208,7 +200,7 @@ def cascade_stages(model) -> list:
         list of (stage name, [layer names]) from the output towards the input.
     Used by: :func:`randomization_test` (notebook 04).
     """
-    model, _, _ = cam._unpack_card(model, None, None)
+    model, _, _ = unpack_built_model(model, None, None)
     stages: list = []
     for name, _ in reversed(_weighted_layers(model)):
         key = name.split("/")[-1].split("_")[0]
@@ -261,29 +253,7 @@ def randomize_layers(model, layer_names, seed=0):
                 fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
                 value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
             var.assign(value.astype(np.float32))
-    _sync_derived(model)
-
-
-def _sync_derived(model):
-    """Copy ``model``'s weights into the models ``helpers`` derived from it and cached.
-
-    ``logits_model`` and ``cam``'s pre-softmax core share the layers (nothing to
-    do), except a Dense-with-softmax, which gets a linear copy named
-    "<name>_logits"; the guided-backprop clone has its own layers (same names).
-    """
-    from .models import logits_model
-
-    own = {n.split("/")[-1]: lay for n, lay in _weighted_layers(model)}
-    for _, lay in _weighted_layers(logits_model(model)):
-        src = own.get(lay.name[:-len("_logits")] if lay.name.endswith("_logits") else None)
-        if src is not None and src is not lay:
-            lay.set_weights(src.get_weights())
-    guided = cam._GUIDED.get(model)
-    if guided is not None:
-        for _, lay in _weighted_layers(guided[0]):
-            src = own.get(lay.name[:-len("_logits")] if lay.name.endswith("_logits") else lay.name)
-            if src is not None:
-                lay.set_weights(src.get_weights())
+    forget(model)   # the pre-softmax model and the guided clone hold copies of some weights
 
 
 def randomized_copy(model, seed=0, stages=None):
@@ -300,7 +270,7 @@ def randomized_copy(model, seed=0, stages=None):
     """
     import keras
 
-    model, _, _ = cam._unpack_card(model, None, None)
+    model, _, _ = unpack_built_model(model, None, None)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     if stages is not None:
@@ -338,11 +308,7 @@ def randomization_test(model, images, classes, methods=("gradcam", "guided_backp
         method -> (N, H, W) maps of the trained network.
     Used by: notebook 04, tools/trust_table.py.
     """
-    model, preprocess, layer = cam._unpack_card(model, preprocess, layer)
-    if layer is None:
-        layer = cam.default_layer(model)
-    x = np.asarray(images, dtype=np.float32)
-    cls = np.asarray(classes).astype(np.int64).reshape(-1)
+    model, preprocess, layer, x, cls = _arguments(model, images, classes, preprocess, layer)
     named = {}
     for m in methods:
         if callable(m):
@@ -688,22 +654,6 @@ def linear_imputation(images, removed, *, noise=0.01, seed=0, tol=0.01, max_iter
     return out[0] if single else out
 
 
-_PROBS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _probs_fn(model, input_shape):
-    """Compiled softmax(pre-softmax scores) of ``model`` (one trace per model)."""
-    import tensorflow as tf
-
-    from .models import logits_model
-
-    if model not in _PROBS:
-        lm = logits_model(model)
-        spec = tf.TensorSpec((None,) + tuple(input_shape), tf.float32)
-        _PROBS[model] = tf.function(lambda x: tf.nn.softmax(lm(x, training=False), axis=-1), input_signature=[spec])
-    return _PROBS[model]
-
-
 def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=16, modes=("deletion", "insertion"),
                        blur_sigma=None, seed=0, batch_size=64, fill="mean", noise=0.01):
     """Deletion and insertion curves (Petsiuk et al. 2018): class probability as pixels go or come.
@@ -741,7 +691,7 @@ def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=1
         (N, steps + 1) probabilities of the class.
     Used by: :func:`trust_table`, notebook 04, tools/trust_table.py, tools/road_table.py.
     """
-    model, preprocess, _ = cam._unpack_card(model, preprocess, None)
+    model, preprocess, _ = unpack_built_model(model, preprocess, None)
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4:
         raise ValueError(f"images must be (N, H, W, C), got shape {x.shape}.")
@@ -764,7 +714,7 @@ def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=1
                          f"imputation), got {fill!r}.")
     rank = pixel_order(m, seed)                                 # (N, H, W)
     counts = np.round(np.linspace(0, H * W, int(steps) + 1)).astype(np.int64)
-    probs = _probs_fn(model, x.shape[1:] if preprocess is None else np.shape(preprocess(x[:1]))[1:])
+    probs = probabilities_fn(model, x.shape[1:] if preprocess is None else np.shape(preprocess(x[:1]))[1:])
     mean = np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)
     blurred = _blur(x, W / 16.0 if blur_sigma is None else float(blur_sigma)) if "insertion" in modes else None
 
@@ -784,7 +734,7 @@ def deletion_insertion(model, images, classes, maps, *, preprocess=None, steps=1
             for s in range(0, N, int(batch_size)):
                 part = step[s:s + int(batch_size)]
                 inp = preprocess(part) if preprocess is not None else part
-                with cam._quiet_tracing():
+                with quiet_tracing():
                     p = np.asarray(probs(np.asarray(inp, np.float32)))
                 curve[s:s + len(part), j] = p[np.arange(len(part)), cls[s:s + len(part)]]
         out[mode] = curve
@@ -807,8 +757,7 @@ def curve_auc(curve, fractions=None):
 
 # ---------------------------------------------------------------- table ----
 
-def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "scorecam", "guided_backprop",
-                                                        "guided_gradcam"), layer=None, *, preprocess=None,
+def trust_table(model, images, labels, boxes, methods=cam.TABLE_METHODS, layer=None, *, preprocess=None,
                 limits=None, steps=16, seed=0, tolerance=0, batch_size=64, fill="mean", faithfulness=True):
     """Per method: does the map locate the object, explain the network, and is it faithful?
 
@@ -840,11 +789,7 @@ def trust_table(model, images, labels, boxes, methods=("gradcam", "gradcam++", "
         with ``faithfulness=False``).
     Used by: notebook 04, tools/trust_table.py.
     """
-    model_, preprocess, layer = cam._unpack_card(model, preprocess, layer)
-    if layer is None:
-        layer = cam.default_layer(model_)
-    x = np.asarray(images, dtype=np.float32)
-    y = np.asarray(labels).astype(np.int64).reshape(-1)
+    model_, preprocess, layer, x, y = _arguments(model, images, labels, preprocess, layer)
     size = x.shape[1:3]
     limits = dict(limits or {})
     rand_net = randomized_copy(model_, seed, stages="all")

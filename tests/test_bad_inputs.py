@@ -149,7 +149,7 @@ for name, classes, exc, words in (
     ("misspelt-name", "circel", ValueError, ("circel", "circle")),
     ("top0", "top0", ValueError, ("top0",)),
     ("top99", "top99", ValueError, ("99", "classes")),
-    ("2d-wrong-rows", np.zeros((3, 2), int), ValueError, ("rows", "N=1")),
+    ("2d-wrong-rows", np.zeros((3, 2), int), ValueError, ("shape", "1 image")),
     ("3d", np.zeros((1, 1, 1), int), ValueError, ("classes", "shape")),
 ):
     add(f"grad_cam-classes-{name}", exc, words, lambda c, classes=classes: cam.grad_cam(c["card"], c["img"], classes))

@@ -12,6 +12,8 @@ keras = pytest.importorskip("keras")
 import tensorflow as tf  # noqa: E402
 
 from helpers import cam  # noqa: E402
+from helpers.cam.guided import guided_model  # noqa: E402
+from helpers.layers import logits_model  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -125,7 +127,8 @@ def test_gradcam_top1_is_the_argmax_class(mlp_head):
 def test_gradcam_plus_plus_matches_numpy_closed_form(mlp_head):
     model, params = mlp_head
     x = RNG.normal(size=(2, 5, 5, 1)).astype(np.float32)
-    got = cam.grad_cam(model, x, classes=[0, 1, 2], layer="conv", method="gradcam++", normalize=False)
+    got = cam.grad_cam(model, x, classes=np.tile([0, 1, 2], (2, 1)), layer="conv", method="gradcam++",
+                       normalize=False)
     for n in range(2):
         for c in range(3):
             A, G, _ = _mlp_reference(x[n].astype(np.float64), params, c)
@@ -135,6 +138,25 @@ def test_gradcam_plus_plus_matches_numpy_closed_form(mlp_head):
             w = (alpha * np.maximum(G, 0)).sum(axis=(0, 1))
             ref = np.maximum((A * w).sum(-1), 0)
             np.testing.assert_allclose(got[n, c], ref, rtol=1e-4, atol=1e-6)
+
+
+def test_layercam_matches_numpy_reference(mlp_head):
+    """LayerCAM (Jiang et al. 2021, eq. 5-6): ReLU(sum_k ReLU(dy^c/dA^k_ij) A^k_ij), gradients by hand."""
+    model, params = mlp_head
+    x = np.random.default_rng(5).normal(size=(3, 5, 5, 1)).astype(np.float32)
+    ids = np.tile([0, 1, 2], (3, 1))
+    got = cam.grad_cam(model, x, ids, layer="conv", method="layercam", normalize=False)
+    differs = 0
+    for n in range(3):
+        for c in range(3):
+            A, G, _ = _mlp_reference(x[n].astype(np.float64), params, c)
+            ref = np.maximum((np.maximum(G, 0) * A).sum(-1), 0)
+            np.testing.assert_allclose(got[n, c], ref, atol=1e-5)
+            gradcam = np.maximum((A * G.mean(axis=(0, 1))).sum(-1), 0)
+            differs += not np.allclose(ref, gradcam, atol=1e-3)
+    assert differs >= 3 and got.max() > 0  # LayerCAM is not Grad-CAM here, and not all zeros
+    # the registry entry is what grad_cam ran, and the method is offered everywhere
+    assert cam.REGISTRY["layercam"].kind == "gradient" and "layercam" in cam.ALL_METHODS
 
 
 def test_counterfactual_is_gradcam_of_negated_gradients(mlp_head):
@@ -199,12 +221,13 @@ def test_batched_topk_equals_single_class_calls():
             probs = model.predict(x, verbose=0)
             np.testing.assert_array_equal(ids, np.argsort(-probs, axis=1, kind="stable")[:, :4])
             for k in range(4):
-                one = cam.grad_cam(model, x, classes=ids[:, k:k + 1], method=method)[:, 0]
+                one = cam.grad_cam(model, x, classes=ids[:, k], method=method)  # one class per image
                 np.testing.assert_allclose(maps[:, k], one, atol=1e-5)
-    # one class across images: int == list of one
+    # one class across images: an int == that id given for every image == top=K's column
     a = cam.grad_cam(model, x, classes=2)
-    b = cam.grad_cam(model, x, classes=[2])[:, 0]
+    b = cam.grad_cam(model, x, classes=[2] * len(x))
     np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(cam.grad_cam(model, x, top=4, method=method), maps, atol=1e-6)  # "top4" == top=4
 
 
 class _CallCounter(keras.layers.Layer):
@@ -248,7 +271,7 @@ def test_zero_gradient_and_all_negative_maps_give_zeros_and_a_warning():
     x = _images(2, seed=2)
     for method in ("gradcam", "gradcam++", "cam"):
         with pytest.warns(UserWarning, match="image 0, class 1"):
-            maps = cam.grad_cam(model, x, classes=[0, 1], method=method)
+            maps = cam.grad_cam(model, x, classes=np.tile([0, 1], (2, 1)), method=method)
         assert np.isfinite(maps).all()
         assert np.all(maps == 0.0)
 
@@ -359,8 +382,12 @@ def test_bad_classes_images_and_method_give_clear_errors():
         cam.grad_cam(model, x, classes="best")
     with pytest.raises(TypeError, match="integer"):
         cam.grad_cam(model, x, classes=[1.5])
-    with pytest.raises(ValueError, match="N=2 rows"):
+    with pytest.raises(ValueError, match=r"shape \(3, 1\) for 2 image.*one class per image"):
         cam.grad_cam(model, x, classes=np.zeros((3, 1), int))
+    with pytest.raises(ValueError, match=r"shape \(3,\) for 2 image.*top=K"):
+        cam.grad_cam(model, x, classes=[0, 1, 2])       # K ids for every image is an (N, K) array now
+    with pytest.raises(ValueError, match="not both"):
+        cam.grad_cam(model, x, classes=[0, 1], top=2)
     with pytest.raises(ValueError, match="expects 12x12 images, images are 10x10"):
         cam.grad_cam(model, _images(1, size=10))
     with pytest.raises(ValueError, match="NaN"):
@@ -404,18 +431,63 @@ def test_guided_backprop_matches_hand_rule_and_leaves_model_alone():
     assert model.get_layer("conv").activation is keras.activations.relu
 
 
-def test_guided_grad_cam_shape_and_product():
-    model = _gap_dense_model()
-    x = _images(2)
-    ggc, ids = cam.guided_grad_cam(model, x, "top2", return_classes=True)
-    gb = cam.guided_backprop(model, x, ids)
-    maps = cam.grad_cam(model, x, ids)
-    assert ggc.shape == (2, 2, 12, 12, 3)
-    np.testing.assert_allclose(ggc, gb * maps[..., None], atol=1e-6)  # same size: no resize
-    img = cam.saliency_image(ggc[0, 0])
-    assert img.dtype == np.uint8 and img.shape == (12, 12, 3)
-    hm = cam.saliency_heatmap(ggc[:, 0])
-    assert hm.shape == (2, 12, 12) and hm.max() == 1.0
+def _bilinear_up(m, H, W):
+    """Half-pixel-centre bilinear upsampling (edges clamped), written out in numpy."""
+    h, w = m.shape
+    ys = np.clip((np.arange(H) + 0.5) * h / H - 0.5, 0, h - 1)
+    xs = np.clip((np.arange(W) + 0.5) * w / W - 0.5, 0, w - 1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = m[y0][:, x0] * (1 - fx) + m[y0][:, x1] * fx
+    bot = m[y1][:, x0] * (1 - fx) + m[y1][:, x1] * fx
+    return top * (1 - fy) + bot * fy
+
+
+def test_guided_grad_cam_matches_hand_guided_gradient_times_upsampled_gradcam(mlp_head):
+    """Guided Grad-CAM of the mlp_head model, every factor by hand: guided ReLU chain rule through
+    Dense-ReLU-Flatten-Conv-ReLU, Grad-CAM from the hand gradients, bilinear upsampling 3x3 -> 5x5."""
+    model, params = mlp_head
+    K, bk, W1, b1, W2, b2 = params
+    x = np.random.default_rng(11).normal(size=(3, 5, 5, 1)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, ids = cam.guided_grad_cam(model, x, top=2, layer="conv", return_classes=True)
+    assert got.shape == (3, 2, 5, 5, 1)
+    checked = 0
+    for n in range(3):
+        for k in range(2):
+            c = int(ids[n, k])
+            xn = x[n].astype(np.float64)
+            A, G, z1 = _mlp_reference(xn, params, c)
+            gc = np.maximum((A * G.mean(axis=(0, 1))).sum(-1), 0)
+            gc = gc / gc.max() if gc.max() > 0 else gc
+            # guided backprop by hand: a unit passes the gradient only if active AND the gradient is positive
+            g1 = W2[:, c] * (z1 > 0) * (W2[:, c] > 0)
+            gA = (W1 @ g1).reshape(A.shape)
+            z = _conv_valid(xn, K, bk)
+            gz = gA * (z > 0) * (gA > 0)
+            gb = np.zeros((5, 5))
+            for i in range(3):
+                for j in range(3):
+                    gb[i:i + 3, j:j + 3] += np.tensordot(K[:, :, 0, :], gz[i, j], axes=([2], [0]))
+            ref = gb * _bilinear_up(gc, 5, 5)
+            np.testing.assert_allclose(got[n, k, ..., 0], ref, atol=1e-4)
+            checked += np.abs(ref).max() > 1e-3
+    assert checked >= 3  # not a comparison of zeros
+    img = cam.saliency_image(got[0, 0])
+    assert img.dtype == np.uint8 and img.shape == (5, 5, 1)
+    hm = cam.saliency_heatmap(got[:, 0])
+    assert hm.shape == (3, 5, 5) and np.allclose(hm.max(axis=(1, 2))[np.abs(got[:, 0]).max(axis=(1, 2, 3)) > 0], 1.0)
+
+
+def test_saliency_image_of_an_empty_image_is_a_clear_error():
+    for bad in (np.zeros((0, 5, 3)), np.zeros((4, 4)), np.zeros((2, 0, 0, 3))):
+        with pytest.raises(ValueError, match="non-empty gradient image"):
+            cam.saliency_image(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        cam.saliency_image(np.full((2, 2, 3), np.nan))
+
 
 
 # ReLU-family units other than the plain ReLU: (threshold, max_value) of the first unit.
@@ -516,7 +588,7 @@ def test_guided_backprop_guides_relu6_and_capped_relus(kind):
     uncapped, _ = _guided_reference(x[:1], p, unit, 0, cap=False)
     assert np.abs(uncapped - ref).max() > 1e-2
     # the guided clone computes the same scores as the model (cap and threshold kept)
-    guided, _ = cam._guided_model(model)
+    guided, _ = guided_model(model)
     logits = keras.Model(model.inputs[0], model.get_layer("predictions").input)
     np.testing.assert_allclose(np.asarray(guided(x)), np.asarray(logits(x)), rtol=1e-5, atol=1e-5)
     # ... and the result is not the plain gradient (what the unguided clone returned)
@@ -590,7 +662,7 @@ def test_guided_backprop_output_sigmoid_and_models_without_relu():
     xt = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(xt)
-        score = cam._logits_model(plain_model)(xt)[:, 1]
+        score = logits_model(plain_model)(xt)[:, 1]
     np.testing.assert_allclose(g, tape.gradient(score, xt).numpy(), atol=1e-6)
 
 
@@ -708,10 +780,17 @@ def test_localization_table_uses_the_true_class_and_limits():
         warnings.simplefilter("ignore")
         rows = cam.localization_table(model, x, labels, boxes, methods=("gradcam", "scorecam"),
                                       limits={"scorecam": 2})
-        maps = cam.grad_cam(model, x, labels[:, None])[:, 0]
+    # expected cells computed another way: on this GAP + Dense model Grad-CAM = CAM = ReLU(A @ W[:, label])
+    # at the image's own 12 x 12 resolution (no resize), peak found with numpy
+    A = keras.Model(model.inputs[0], model.get_layer("c2").output)(x).numpy()
+    W = model.get_layer("logits").get_weights()[0]
+    hand = np.maximum(np.einsum("nhwk,kn->nhw", A, W[:, labels]), 0)
+    peaks = [np.unravel_index(np.argmax(m), m.shape) for m in hand]
+    hits = [m.max() > 0 and 0 <= py < 6 and 0 <= px < 6 for m, (py, px) in zip(hand, peaks)]  # a zero map misses
+    assert 0 < sum(hits) < 6 and (hand.max(axis=(1, 2)) == 0).any()  # not vacuous; a zero map among them
     assert [r["method"] for r in rows] == ["centre (baseline)", "gradcam", "scorecam"]
     assert rows[1]["n"] == 6 and rows[2]["n"] == 2
-    assert rows[1]["pointing"] == cam.pointing_game(maps, boxes, (12, 12))
+    assert rows[1]["pointing"] == pytest.approx(np.mean(hits))
     # centre (6, 6) lies outside the box [0, 6): baseline misses; whole-image box IoU = 36 / 144
     assert rows[0]["pointing"] == 0.0 and rows[0]["iou"] == pytest.approx(0.25)
     text = cam.format_table(rows)

@@ -208,7 +208,7 @@ def test_grad_cam_on_a_cat_and_coffee_photo_looks_at_each_object(card):
     pair = np.concatenate([samples["cat"][:, w // 4:3 * w // 4], samples["coffee"][:, w // 4:3 * w // 4]], axis=1)
     c_cat, c_cup = (int(np.argmax(card.predict(samples[n])[0])) for n in ("cat", "coffee"))
     assert c_cat in CAT_CLASSES and c_cup in (967, 968), (c_cat, c_cup)
-    m_cat, m_cup = cam.grad_cam(card, pair[None], classes=[c_cat, c_cup])[0]
+    m_cat, m_cup = cam.grad_cam(card, pair[None], classes=[[c_cat, c_cup]])[0]  # two classes of one image
     half = m_cat.shape[1] // 2
     assert m_cat[:, :half].sum() / m_cat.sum() >= 0.85
     assert m_cup[:, half:].sum() / m_cup.sum() >= 0.85

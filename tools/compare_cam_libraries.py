@@ -632,8 +632,8 @@ def main(argv=None):
     # 2. the maps at the feature-map resolution, after the ReLU, not normalised
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = {m: np.asarray(cam.grad_cam(card, images, labels[:, None], method=m, normalize=False,
-                                           max_batch=64)[:, 0], np.float64)
+        ours = {m: np.asarray(cam.grad_cam(card, images, labels, method=m, normalize=False,
+                                           max_batch=64), np.float64)
                 for m in ("gradcam", "gradcam++", "scorecam")}
     chunk, batch = (1, 64) if big else (10, 128)
     pt = pytorch_grad_cam_maps(port_px, named_px[layer], images, labels, chunk=chunk, batch_size=batch)

@@ -30,10 +30,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import helpers  # noqa: E402,F401  (quietens TensorFlow)
-from helpers import shapes, trust  # noqa: E402
+from helpers import cam, shapes, trust  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 
-METHODS = ("gradcam", "gradcam++", "scorecam", "guided_backprop", "guided_gradcam")
+METHODS = cam.TABLE_METHODS  # the registry's list (helpers.cam.methods), not a copy
 
 
 def main(argv=None):

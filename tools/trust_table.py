@@ -33,7 +33,7 @@ import helpers  # noqa: E402,F401  (quietens TensorFlow)
 from helpers import cam, photos, shapes, trust  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 
-METHODS = ("gradcam", "gradcam++", "scorecam", "guided_backprop", "guided_gradcam")
+METHODS = cam.TABLE_METHODS  # the registry's list (helpers.cam.methods), not a copy
 
 
 def _centre_pointing(x, boxes):

@@ -22,8 +22,8 @@ def gradcam_data(card, image=None, class_id=None, layer=None) -> dict:
         grads (h, w, k) float32 numpy arrays.
     Used by: notebook 04 (exercises 4.1, 4.2, 4.4).
     """
-    from ..cam import _resolve_layer
     from ..inputs import check_images, class_index, require_card
+    from ..layers import feature_layer
 
     card = require_card(card, where="gradcam_data")
     if image is None:
@@ -35,7 +35,7 @@ def gradcam_data(card, image=None, class_id=None, layer=None) -> dict:
     if class_id is not None:
         class_id = class_index(card, class_id)
     layer = layer or card.last_conv_layer
-    _resolve_layer(card.model, layer)       # a clear error for an unknown layer or one without a feature map
+    feature_layer(card.model, layer)        # a clear error for an unknown layer or one without a feature map
     A, grads, scores = _feature_grads(card, image, class_id, layer, after_softmax=False)
     if class_id is None:
         class_id = int(np.argmax(scores))
@@ -46,12 +46,11 @@ def _feature_grads(card, image, class_id, layer, after_softmax=False):
     """(A (h, w, k), dscore/dA (h, w, k), scores (classes,)); class None = the top-1."""
     import tensorflow as tf
 
-    from ..cam import _expose, _resolve_layer
-    from ..models import logits_model
+    from ..layers import feature_layer, feature_score_model, logits_model
 
     model = card.model
-    # the course's one feature-map-plus-scores model (helpers.cam), on the pre-softmax model unless asked
-    grad_model = _expose(model if after_softmax else logits_model(model), _resolve_layer(model, layer))
+    # the course's one feature-map-plus-scores model (helpers.layers), on the pre-softmax model unless asked
+    grad_model = feature_score_model(model if after_softmax else logits_model(model), feature_layer(model, layer))
     x = tf.convert_to_tensor(card.preprocess(np.asarray(image, np.float32)[None]), tf.float32)
     with tf.GradientTape() as tape:
         A, scores = grad_model(x, training=False)

@@ -29,7 +29,8 @@ class ActivationExplorer(widgets.VBox):
 
     def __init__(self, model, images, layers=None, preprocess=None, top_k: int = 8, cmap: str = "viridis",
                  view_px: int = 224):
-        from ..inputs import check_cmap, check_int, find_layer, named_images, unpack_model
+        from ..inputs import check_cmap, check_int, named_images, unpack_model
+        from ..layers import find_layer
 
         model, preprocess, _ = unpack_model(model, preprocess)
         top_k, view_px = check_int(top_k, "top_k", 1), check_int(view_px, "view_px", 16)

@@ -3,7 +3,7 @@
 ``cam_explorer(card, images)`` shows an image beside its heatmap overlay (with
 the 15 % localisation box) and lets a student pick the image, one of its
 top-k classes, the feature layer, the method and the overlay opacity.  Maps
-are computed with :func:`helpers.cam.grad_cam` and cached, so moving the
+are computed with :func:`helpers.cam.maps` and cached, so moving the
 alpha slider or returning to an earlier choice is instant.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ import io
 import numpy as np
 
 from .. import cam
+from ..cam.methods import DEFAULT_METHOD
+from ..layers import find_layer
 
 __all__ = ["cam_explorer"]
 
@@ -54,7 +56,7 @@ def cam_explorer(
     class_names=None,
     preprocess=None,
     layers=None,
-    methods=("gradcam", "gradcam++", "counterfactual", "cam", "scorecam"),
+    methods=None,
     top_k: int = 5,
     alpha: float = 0.75,
     display_size: int = 256,
@@ -69,7 +71,8 @@ def cam_explorer(
         class_names: list of names (default: the card's, else "class i").
         preprocess: images -> model input (default: the card's, else identity).
         layers: feature layer names offered (default: all 4-D layers).
-        methods: methods offered (see ``helpers.cam.METHODS``).
+        methods: methods offered (any of ``helpers.cam.ALL_METHODS``; default
+            ``helpers.cam.METHODS``, starting on Grad-CAM).
         top_k: how many of the image's best classes the class list offers.
         alpha: initial opacity of the hottest pixels (each pixel is coloured with opacity alpha x heat, inferno colour map, so cold regions show the image as it is).
         display_size: approximate side in pixels of each displayed picture.
@@ -89,22 +92,24 @@ def cam_explorer(
         class_names = list(card.class_names) if card is not None else None
     top_k, display_size = check_int(top_k, "top_k", 1), check_int(display_size, "display_size", 16)
     alpha = check_number(alpha, "alpha", 0.0, 1.0)
+    if methods is None:
+        methods = cam.METHODS
     if isinstance(methods, str):
         methods = (methods,)
     shape = tuple(keras_model.inputs[0].shape[1:3])
     named = named_images(images, size=shape if None not in shape else None)
     if len({v.shape for v in named.values()}) != 1:
         raise ValueError(f"all images must have one size, got shapes {sorted({v.shape for v in named.values()})}.")
-    unknown = [m for m in methods if m not in cam.METHODS]
+    unknown = [m for m in methods if m not in cam.ALL_METHODS]
     if unknown:
-        raise ValueError(f"unknown methods {unknown}; choose from {cam.METHODS}.")
+        raise ValueError(f"unknown methods {unknown}; choose from {cam.ALL_METHODS}.")
     all_layers = cam.feature_layers(keras_model)
     if layers is None:  # offer the network's own layers, not input rescaling / normalisation
         import keras
 
         skip = (keras.layers.Rescaling, keras.layers.Normalization, keras.layers.InputLayer)
-        layers = ["/".join(p) for p, lay in cam._walk(keras_model)
-                  if cam._is_feature_layer(lay) and not isinstance(lay, skip)]
+        layers = [name for name in all_layers
+                  if not isinstance(find_layer(keras_model, name)[2], skip)]
     layers = list(layers)
     bad = [name for name in layers if name not in all_layers and not any(v.endswith("/" + name) for v in all_layers)]
     if bad:
@@ -132,7 +137,8 @@ def cam_explorer(
     image_dd = W.Dropdown(options=list(named), value=first, description="image", style=style)
     class_dd = W.Dropdown(options=class_options(first), description="class", style=style)
     layer_dd = W.Dropdown(options=layers, value=start_layer, description="layer", style=style)
-    method_dd = W.Dropdown(options=list(methods), value=methods[0], description="method", style=style)
+    method_dd = W.Dropdown(options=list(methods), value=DEFAULT_METHOD if DEFAULT_METHOD in methods else methods[0],
+                           description="method", style=style)
     alpha_sl = W.FloatSlider(value=float(alpha), min=0.0, max=1.0, step=0.05, description="alpha", style=style)
     view = W.Image(format="png")
     info = W.HTML()
@@ -144,12 +150,9 @@ def cam_explorer(
     def heatmap(name, cid, layer, method):
         key = (name, cid, layer, method)
         if key not in cache:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a zero map is shown as a zero map
-                cache[key] = cam.grad_cam(keras_model, named[name][None], classes=cid, layer=layer,
-                                          method=method, preprocess=preprocess)[0]
+            # the one map function of helpers.cam (a zero map is shown as a zero map, silently)
+            cache[key] = cam.maps(keras_model, named[name][None], [cid], method, layer, preprocess=preprocess,
+                                  size=None)[0]
         return cache[key]
 
     def render(*_):

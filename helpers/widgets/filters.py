@@ -43,7 +43,8 @@ class FilterExplorer(widgets.VBox):
 
     def __init__(self, model, layers=None, preprocess=None, size=None, steps: int = 30, lr: float = 4.0,
                  seed: int = 0, view_px: int = 256):
-        from ..inputs import find_layer, unpack_model
+        from ..inputs import unpack_model
+        from ..layers import find_layer
 
         model, preprocess, _ = unpack_model(model, preprocess)
         if layers is not None:
