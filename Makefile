@@ -20,11 +20,13 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := COURSE_MODEL=shapesnet
 NOTEBOOK_ENV := COURSE_MODEL=efficientnet_lite0
 
-.PHONY: help lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions gallery classroom
+.PHONY: help lock test-compat lab test unit notebooks check-notebooks clean-notebooks sync shapesnet bench course slides timings vgg16-memory clean e2e solutions gallery classroom
 
 help:
 	@echo "make lab              start JupyterLab on notebooks/ (sets everything up first)"
 	@echo "make test             unit tests + every notebook under nbval (offline: EfficientNet-Lite0, ShapesNet)"
+	@echo "make test-compat      the same on Colab's versions (TF 2.20, Keras 3.13, ipywidgets 7), from a wheel, in .venv-compat"
+	@echo "make lock             maintainers: rewrite constraints.txt from the working .venv"
 	@echo "make sync             after editing a notebook's .ipynb or .md outside JupyterLab: update the other, strip outputs"
 	@echo "make clean-notebooks  strip outputs from notebooks before committing"
 	@echo "make shapesnet        retrain the bundled ShapesNet model (<= 10 min on a CPU)"
@@ -39,7 +41,10 @@ help:
 	@echo "make classroom        a real JupyterHub on 127.0.0.1: 3 students log in, nbgitpuller the course, run notebook 00 at once"
 	@echo "make e2e              every notebook in real JupyterLab + Chromium; screenshots in build/screenshots/"
 
-$(STAMP): pyproject.toml
+# The exact versions tested (constraints.txt); pyproject.toml holds the ranges.
+LOCK := constraints.txt
+
+$(STAMP): pyproject.toml setup.py $(LOCK)
 	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "No supported Python found: the course needs Python 3.11, 3.12 or 3.13" \
 	  "(TensorFlow 2.21 has no wheels for others). Install one, or name it: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else \
@@ -47,7 +52,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
 	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[tensorflow,dev]"
 	@touch $(STAMP)
 
 # JupyterLab refuses to run as root unless told (containers, some lab machines).
@@ -115,7 +120,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The offline pages and slides that tests_e2e/test_slides.py opens: rebuilt when a notebook, the
 # helpers or the builder changed since (make course executes; make slides reuses its notebooks).
-COURSE_SOURCES := $(wildcard notebooks/*.ipynb helpers/*.py tools/templates/*/*) tools/course.py tools/offline/package-lock.json
+COURSE_SOURCES := $(wildcard notebooks/*.ipynb helpers/*.py helpers/*/*.py tools/templates/*/*) tools/course.py tools/offline/package-lock.json
 build/html/index.html: $(STAMP) $(COURSE_SOURCES)
 	$(BIN)/python tools/course.py course
 build/slides/index.html: build/html/index.html
@@ -142,6 +147,25 @@ solutions: $(STAMP)
 efficientnet: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[convert]"
 	$(BIN)/python tools/convert_efficientnet.py
+
+# Maintainers: after upgrading a package in .venv and checking `make test`, record the versions.
+lock: $(STAMP)
+	{ sed -n '1,/^# tensorflow (the plain/p' $(LOCK); \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v -i '^course[-_]helpers'; \
+	  $(BIN)/python -m pip freeze | sed -n 's/^tensorflow[-_]cpu==/tensorflow==/p'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+
+# The course on Colab's stack (compat/colab.txt), the way Colab gets it: a venv with Colab's
+# versions (Python 3.13 or 3.12, else the newest found), the course built as a wheel, notebook 00
+# run alone in an empty folder whose setup cell installs that wheel (no index: nothing else may
+# be fetched or replaced), then the course installed with its ranges and tested: unit tests and
+# every notebook under nbval on EfficientNet-Lite0. See tools/test_compat.py.
+COMPAT_VENV := .venv-compat
+test-compat:
+	@py=$$(for c in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 2>/dev/null) $(PYTHON); do \
+	  $$c -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$c; break; }; done); \
+	  test -n "$$py" || { echo "make test-compat needs Python 3.11-3.13"; exit 1; }; \
+	  $$py tools/test_compat.py --venv $(COMPAT_VENV)
 
 # A class on one server, tested (tools/classroom.py): a real JupyterHub on 127.0.0.1 with
 # configurable-http-proxy, DummyAuthenticator, SimpleLocalProcessSpawner and a per-user memory

@@ -8,12 +8,33 @@ prints its oneDNN notices from C++ before its log level applies. Python
 errors raised by that import are still shown. Import ``helpers`` before
 ``tensorflow`` in a notebook's setup cell for this to work.
 """
+import importlib.resources
+import importlib.util
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+
+def _data_dir() -> str:
+    """The course's data folder: ``helpers/data`` in an installed wheel (package
+    data, found through importlib.resources), else ``data/`` beside ``helpers/``
+    in a checkout of the repository (editable install, or run from its root)."""
+    packaged = importlib.resources.files(__name__) / "data"
+    if packaged.is_dir():
+        return os.fspath(packaged)
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+
+
+#: Models, sample photos with their boxes, the ImageNet class index, the gallery, licences.
+DATA_DIR = _data_dir()
+
+if importlib.util.find_spec("tensorflow") is None:
+    raise ImportError(
+        "The course needs TensorFlow 2.20 or newer, which is not installed in this Python environment. "
+        "Install it with the course: pip install 'course-helpers[tensorflow]' "
+        "(or `make lab` in the repository)."
+    )
 
 __all__ = ["DATA_DIR"]
 

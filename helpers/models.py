@@ -12,8 +12,9 @@ Three models share one code path (see README, "Offline use"):
   synthetic shapes (``helpers.shapes``); shipped in ``data/models``, so it
   works offline; the model with ground truth (known object boxes).
 * ``"auto"`` (the default, also read from ``COURSE_MODEL``): VGG16 when its
-  weights are present or can be downloaded, otherwise EfficientNet-Lite0,
-  with one printed line saying why.
+  weights are present or can be downloaded and its memory fits the kernel's
+  limit (:func:`memory_limit`: Binder's 2 GB, a hub's per-user limit),
+  otherwise EfficientNet-Lite0, with one printed line saying why.
 
 Nothing but this module knows which model is in use: notebooks ask the
 returned :class:`ModelCard` for the input size, preprocessing, class names,
@@ -41,6 +42,10 @@ __all__ = [
     "load_model",
     "logits_model",
     "vgg16_weights_path",
+    "memory_limit",
+    "vgg16_unfilled",
+    "load_weights_h5",
+    "save_weights_h5",
     "VGG16_URL",
     "VGG16_FILE",
 ]
@@ -56,6 +61,74 @@ VGG16_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
 VGG16_SIZE_MB = 528
 # ImageNet's caffe means (BGR) used by keras.applications.vgg16.preprocess_input.
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+#: VGG16's measured kernel peak over the notebooks (`make vgg16-memory`, README: 6419 MiB = 6.7 GB in
+#: notebook 04, whose sanity checks hold randomised copies of the network), plus headroom: ``auto``
+#: does not choose VGG16 where the kernel may use less (Binder's 2 GB, a hub's per-user limit).
+VGG16_PEAK_BYTES = 7.0e9
+
+#: Where the kernel's memory limit is read (cgroup v2, then v1); tests point these at fake files.
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def memory_limit() -> tuple[float | None, str]:
+    """The memory this process may use, and where that limit comes from.
+
+    Reads ``MEM_LIMIT`` (bytes; JupyterHub's spawners and Binder set it for the
+    user's server), the cgroup v2 ``memory.max`` of this process's cgroup, and
+    the cgroup v1 ``memory.limit_in_bytes``; the smallest one found wins.
+    "max" and v1's "unlimited" values (around 2**63) count as no limit.
+
+    Returns:
+        (bytes, source) such as (2.0e9, "MEM_LIMIT"); (None, "") when no
+        limit is set. Used by ``load_model("auto")`` (notebook 00 shows it).
+    """
+    found = []
+    raw = os.environ.get("MEM_LIMIT", "").strip()
+    if raw:
+        try:
+            found.append((float(raw), "MEM_LIMIT"))
+        except ValueError:
+            pass     # a hub that writes "2G" would be unusual; ignore what is not a number of bytes
+    v2, v1 = "", ""
+    try:
+        with open(PROC_CGROUP, encoding="utf-8") as fh:
+            for line in fh:
+                number, controllers, path = line.rstrip("\n").split(":", 2)
+                if number == "0" and not controllers:
+                    v2 = path
+                elif "memory" in controllers.split(","):
+                    v1 = path
+    except (OSError, ValueError):
+        pass
+    candidates = [(os.path.join(CGROUP_ROOT, v2.lstrip("/"), "memory.max"), "cgroup memory.max"),
+                  (os.path.join(CGROUP_ROOT, "memory.max"), "cgroup memory.max"),
+                  (os.path.join(CGROUP_ROOT, "memory", v1.lstrip("/"), "memory.limit_in_bytes"),
+                   "cgroup memory.limit_in_bytes"),
+                  (os.path.join(CGROUP_ROOT, "memory", "memory.limit_in_bytes"), "cgroup memory.limit_in_bytes")]
+    for path, source in candidates:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2 ** 60:
+            found.append((float(text), source))
+    if not found:
+        return None, ""
+    return min(found)
+
+
+def _vgg16_fits() -> str | None:
+    """None if VGG16 fits the memory limit; else the one-line reason ``auto`` prints."""
+    limit, source = memory_limit()
+    if limit is None or limit >= VGG16_PEAK_BYTES:
+        return None
+    return (f"auto: using EfficientNet-Lite0 (offline ImageNet model) because this kernel may use "
+            f"{limit / 1e9:.1f} GB ({source}) and VGG16 needs about {VGG16_PEAK_BYTES / 1e9:.1f} GB; "
+            "set COURSE_MODEL=vgg16 to use VGG16 anyway.")
+
 
 #: Seconds the reachability check waits before declaring the network absent.
 NETWORK_TIMEOUT = 4.0
@@ -294,15 +367,105 @@ def _vgg16_samples() -> dict:
     return {name: load_image(path, size=(224, 224)) for name, path in sample_image_paths().items()}
 
 
+def vgg16_unfilled():
+    """VGG16's architecture with every variable zero-filled, for :func:`load_weights_h5` to fill.
+
+    ``keras.applications.VGG16(weights=None)`` draws 138 M random numbers first, and the
+    allocator keeps about 0.8 GB of that work; the ImageNet weights overwrite every variable
+    anyway (load_weights_h5 checks that it fills them all). Returns a keras.Model (224x224x3 ->
+    1000 softmax). Used by the VGG16 model card (notebooks 00-04 with COURSE_MODEL=vgg16).
+    """
+    import keras
+
+    zeros = {name: keras.initializers.Zeros for name in ("glorot_uniform", "GlorotUniform")}
+    with keras.saving.custom_object_scope(zeros):
+        return keras.applications.VGG16(weights=None)
+
+
+def _h5_names(group, key: str) -> list[str]:
+    """A list attribute of an HDF5 group, also when Keras split a long one into key0, key1, ..."""
+    if key in group.attrs:
+        values = list(group.attrs[key])
+    else:
+        values, i = [], 0
+        while f"{key}{i}" in group.attrs:
+            values += list(group.attrs[f"{key}{i}"])
+            i += 1
+    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def load_weights_h5(model, path: str, rows: int = 1024) -> None:
+    """Fill ``model``'s variables from a Keras HDF5 weights file (the ImageNet files' layout), a few rows at a time.
+
+    The layout of ``vgg16_weights_tf_dim_ordering_tf_kernels.h5``: the root lists ``layer_names``;
+    each layer's group lists its ``weight_names`` in the order of ``layer.weights``. Layers with
+    weights are matched in order, as Keras's own loader does. Each array is copied ``rows`` rows
+    at a time, so that loading VGG16 never holds a second copy of its 411 MB fc1 kernel
+    (Keras's loader reads every array whole: about 1.2 GB more at the peak).
+
+    Args:
+        model: keras.Model whose variables are to be filled (e.g. :func:`vgg16_unfilled`).
+        path: the .h5 file. A file in another layout (Keras 3's ``.weights.h5``) is handed to
+            ``model.load_weights``.
+    Raises:
+        ValueError naming the layer when the file's layers or shapes do not fit the model.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        if not _h5_names(group, "layer_names"):
+            f.close()
+            model.load_weights(path)
+            return
+        stored = [name for name in _h5_names(group, "layer_names") if _h5_names(group[name], "weight_names")]
+        layers = [layer for layer in model.layers if layer.weights]
+        if len(stored) != len(layers):
+            raise ValueError(f"{path} holds weights for {len(stored)} layers; the model has {len(layers)}.")
+        for layer, name in zip(layers, stored):
+            names = _h5_names(group[name], "weight_names")
+            if len(names) != len(layer.weights):
+                raise ValueError(f"layer {layer.name}: {len(names)} arrays in the file, {len(layer.weights)} in the model.")
+            for variable, weight in zip(layer.weights, names):
+                data = group[name][weight]
+                if tuple(data.shape) != tuple(variable.shape):
+                    raise ValueError(f"layer {layer.name}: the file's {weight} is {tuple(data.shape)}, "
+                                     f"the model's {variable.path} is {tuple(variable.shape)}.")
+                target = getattr(variable, "value", variable)
+                for start in range(0, max(data.shape[0], 1), rows):
+                    if data.ndim == 0:
+                        target.assign(data[()])
+                    else:
+                        target[start:start + rows].assign(data[start:start + rows])
+
+
+def save_weights_h5(model, path: str) -> None:
+    """Write ``model``'s weights in the layout :func:`load_weights_h5` reads (that of Keras's ImageNet files).
+
+    Used by ``make vgg16-memory`` (random VGG16 weights that load exactly as the real file does)
+    and by the tests.
+    """
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [layer.name.encode("utf8") for layer in model.layers]
+        for layer in model.layers:
+            g = f.create_group(layer.name)
+            names = [f"{layer.name}/{v.name}_{i}:0" for i, v in enumerate(layer.weights)]
+            g.attrs["weight_names"] = [n.encode("utf8") for n in names]
+            for name, variable in zip(names, layer.weights):
+                g.create_dataset(name, data=np.asarray(variable.numpy()))
+
+
 def _vgg16_card(reason: str) -> ModelCard:
     path = vgg16_weights_path(download=True)
     import keras
 
     from .imagenet import class_names
 
-    model = keras.applications.VGG16(weights=None)
+    model = vgg16_unfilled()
     try:
-        model.load_weights(path)
+        load_weights_h5(model, path)
     except Exception as exc:     # an HDF5 file of another model: name the file, not h5py's internals
         source = "COURSE_VGG16_WEIGHTS" if path == os.environ.get("COURSE_VGG16_WEIGHTS") else "Keras's cache"
         raise ModelUnavailableError(
@@ -418,16 +581,18 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
     if key == "auto":
         if "auto" in _CACHE:
             return _CACHE["auto"]
-        try:
-            vgg_reason = "auto: VGG16 ImageNet weights found or downloaded"
-            card = _CACHE.get("vgg16") or _vgg16_card(vgg_reason)
-        except ModelUnavailableError as exc:
-            first = str(exc).splitlines()[0]
-            reason = (
-                f"auto: using EfficientNet-Lite0 (offline ImageNet model) because {_lower_first(first)} "
-                "To use VGG16 get its weights (see README, 'Offline use'); "
-                "set COURSE_MODEL=efficientnet_lite0 to choose EfficientNet-Lite0 explicitly."
-            )
+        card, reason = None, _vgg16_fits()       # a reason not to use VGG16, or None
+        if reason is None:
+            try:
+                card = _CACHE.get("vgg16") or _vgg16_card("auto: VGG16 ImageNet weights found or downloaded")
+            except ModelUnavailableError as exc:
+                first = str(exc).splitlines()[0]
+                reason = (
+                    f"auto: using EfficientNet-Lite0 (offline ImageNet model) because {_lower_first(first)} "
+                    "To use VGG16 get its weights (see README, 'Offline use'); "
+                    "set COURSE_MODEL=efficientnet_lite0 to choose EfficientNet-Lite0 explicitly."
+                )
+        if card is None:
             card = _CACHE.get("efficientnet_lite0") or _efficientnet_card(reason)
             card.reason = reason
         _CACHE["auto"] = _CACHE[card.name] = card

@@ -530,7 +530,7 @@ def fold_batchnorm(bn_model):
 
 
 def load_shapesnet(path=None):
-    """Load the shipped ShapesNet (safe mode, not compiled).
+    """Load the shipped ShapesNet (not compiled): its architecture from ``build_shapesnet``, its weights from the file.
 
     Args:
         path: a .keras file; default ``MODEL_PATH`` (data/models/shapesnet.keras).
@@ -551,7 +551,17 @@ def load_shapesnet(path=None):
         raise FileNotFoundError(
             f"ShapesNet weights not found at {path}. Run `make shapesnet` (or "
             f"`python -m helpers.shapes train`) to train them (<= 10 minutes on a CPU).")
-    return keras.models.load_model(path, safe_mode=True, compile=False)
+    # The architecture is built here and only the weights are read from the file: a .keras file's
+    # layer configs carry the saving Keras's arguments (3.15 writes GlorotUniform(input_axes=...)),
+    # which an older Keras (Colab's 3.13) refuses to deserialize.
+    model = build_shapesnet(batchnorm=False)
+    try:
+        model.load_weights(path)
+    except Exception as exc:   # another model's file, or a damaged one: say which file and what to do
+        raise ValueError(f"{path} does not hold ShapesNet's weights ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:200] if str(exc) else ''}). Restore it with "
+                         "`git checkout -- data/models/shapesnet.keras` or retrain it with `make shapesnet`.") from None
+    return model
 
 
 # --------------------------------------------------------------- training ----

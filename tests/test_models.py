@@ -211,3 +211,108 @@ def test_paths_under_the_home_folder_are_shown_with_a_tilde(monkeypatch, tmp_pat
     monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / ".keras" / "models"))
     msg = models._offline_message("no network")
     assert "put it at ~/.keras/models/" + models.VGG16_FILE in msg and str(tmp_path) not in msg
+
+
+def _fake_cgroup(tmp_path, monkeypatch, *, v2=None, v1=None):
+    """A fake /sys/fs/cgroup and /proc/self/cgroup: v2 memory.max and/or v1 memory.limit_in_bytes."""
+    root = tmp_path / "cgroup"
+    lines = ["0::/user/kernel"]
+    if v2 is not None:
+        (root / "user" / "kernel").mkdir(parents=True)
+        (root / "user" / "kernel" / "memory.max").write_text(f"{v2}\n")
+    if v1 is not None:
+        (root / "memory" / "hub" / "alice").mkdir(parents=True)
+        (root / "memory" / "hub" / "alice" / "memory.limit_in_bytes").write_text(f"{v1}\n")
+        lines.insert(0, "4:memory:/hub/alice")
+    (tmp_path / "proc_cgroup").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(models, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(models, "PROC_CGROUP", str(tmp_path / "proc_cgroup"))
+    monkeypatch.delenv("MEM_LIMIT", raising=False)
+
+
+@pytest.mark.parametrize("v2, v1, mem_limit, expected", [
+    (None, None, None, (None, "")),
+    ("max", None, None, (None, "")),                                   # cgroup v2 without a limit
+    (None, "9223372036854771712", None, (None, "")),                   # cgroup v1 without a limit
+    ("2147483648", None, None, (2147483648.0, "cgroup memory.max")),   # Binder-like 2 GiB
+    (None, "8000000000", None, (8e9, "cgroup memory.limit_in_bytes")),
+    ("max", None, "2000000000", (2e9, "MEM_LIMIT")),                   # JupyterHub's spawner variable
+    ("1500000000", None, "2000000000", (1.5e9, "cgroup memory.max")),  # the smallest limit wins
+    (None, None, "2G", (None, "")),                                    # not a number of bytes: ignored
+])
+def test_memory_limit_reads_cgroup_v2_v1_and_mem_limit(tmp_path, monkeypatch, v2, v1, mem_limit, expected):
+    _fake_cgroup(tmp_path, monkeypatch, v2=v2, v1=v1)
+    if mem_limit is not None:
+        monkeypatch.setenv("MEM_LIMIT", mem_limit)
+    assert models.memory_limit() == expected
+
+
+def _stand_in_vgg16(monkeypatch, calls):
+    """VGG16's card replaced by a stand-in that records the call (the choice is under test, not VGG16)."""
+    def card(reason):
+        calls.append(reason)
+        sn = models.load_model("shapesnet", verbose=False)
+        return models.ModelCard(**{**sn.__dict__, "name": "vgg16", "reason": reason})
+    monkeypatch.setattr(models, "_vgg16_card", card)
+
+
+def test_auto_does_not_choose_vgg16_where_it_would_not_fit(empty_keras_cache, tmp_path, monkeypatch, capsys):
+    calls = []
+    _stand_in_vgg16(monkeypatch, calls)
+    _fake_cgroup(tmp_path, monkeypatch, v2="2000000000")
+    card = models.load_model("auto")
+    out = capsys.readouterr().out
+    assert card.name == "efficientnet_lite0" and calls == [], "VGG16 was loaded although 2 GB cannot hold it"
+    assert out.count("\n") == 1, out
+    assert "may use 2.0 GB (cgroup memory.max)" in out and "COURSE_MODEL=vgg16" in out, out
+    models._CACHE.clear()
+    assert models.load_model("vgg16", verbose=False).name == "vgg16" and len(calls) == 1, \
+        "COURSE_MODEL=vgg16 must still force VGG16"
+
+
+def test_auto_chooses_vgg16_where_it_fits(empty_keras_cache, tmp_path, monkeypatch, capsys):
+    calls = []
+    _stand_in_vgg16(monkeypatch, calls)
+    _fake_cgroup(tmp_path, monkeypatch, v2="8000000000")
+    card = models.load_model("auto")
+    assert card.name == "vgg16" and len(calls) == 1
+    assert "VGG16 ImageNet weights found" in capsys.readouterr().out
+
+
+def _small_model(seed):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(5, name="dense")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_load_weights_h5_in_row_chunks_equals_keras_own_loader(tmp_path):
+    """The chunked loader against Keras's legacy HDF5 loader reading the same file."""
+    source = _small_model(0)
+    path = str(tmp_path / "w.h5")
+    models.save_weights_h5(source, path)
+    mine, keras_loaded = _small_model(1), _small_model(2)
+    models.load_weights_h5(mine, path, rows=2)          # chunks smaller than every array's first axis
+    keras_loaded.load_weights(path)
+    for a, b, c in zip(source.get_weights(), mine.get_weights(), keras_loaded.get_weights()):
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(c, a)
+
+
+def test_load_weights_h5_names_the_layer_that_does_not_fit(tmp_path):
+    path = str(tmp_path / "w.h5")
+    models.save_weights_h5(_small_model(0), path)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Flatten()(keras.layers.Conv2D(6, 3, name="conv")(inputs))
+    other = keras.Model(inputs, keras.layers.Dense(5, name="dense")(x))
+    with pytest.raises(ValueError, match=r"layer conv: the file's .* is \(3, 3, 3, 4\), the model's .* \(3, 3, 3, 6\)"):
+        models.load_weights_h5(other, path)
+
+
+def test_vgg16_unfilled_is_vgg16_with_zeros():
+    model = models.vgg16_unfilled()
+    assert model.count_params() == 138_357_544          # VGG16's published parameter count
+    assert [layer.name for layer in model.layers if layer.weights][:2] == ["block1_conv1", "block1_conv2"]
+    assert all(not np.any(w.numpy()) for w in model.weights), "every variable must start at zero"

@@ -124,3 +124,29 @@ def test_stored_notebooks_carry_the_metadata_jupyterlab_writes(ipynb, md):
     assert meta.get("kernelspec") == want["kernelspec"], f"{ipynb}: run `make sync`"
     assert meta.get("jupytext") == want["jupytext"], f"{ipynb}: run `make sync`"
     assert meta.get("language_info", {}).get("pygments_lexer") == "ipython3", f"{ipynb}: run `make sync`"
+
+
+@pytest.mark.parametrize("metadata", ["", "---\ntags: [course-hide-slide]\n---\n", ":tags: [remove-output]\n\n"])
+def test_the_setup_lines_go_after_a_cells_metadata_and_are_replaced_not_repeated(tmp_path, metadata):
+    md = tmp_path / "01_x.md"
+    md.write_text("# Title\n\n```{code-cell} ipython3\n" + metadata + "import numpy as np\n```\n", encoding="utf-8")
+    assert notebook_sources.setup_problem(str(md)) is not None
+    assert notebook_sources.stamp_setup(str(md)) is True
+    want = "```{code-cell} ipython3\n" + metadata + notebook_sources.setup_lines() + "import numpy as np\n```\n"
+    assert md.read_text(encoding="utf-8") == "# Title\n\n" + want
+    assert notebook_sources.setup_problem(str(md)) is None
+    assert notebook_sources.stamp_setup(str(md)) is False            # a second run changes nothing
+    old = md.read_text(encoding="utf-8").replace("@v", "@v9")          # an older release's line
+    md.write_text(old, encoding="utf-8")
+    assert notebook_sources.stamp_setup(str(md)) is True
+    assert md.read_text(encoding="utf-8") == "# Title\n\n" + want
+
+
+def test_the_setup_lines_install_the_release_of_pyproject_in_one_pip_line():
+    url, version = notebook_sources.repository()
+    lines = notebook_sources.setup_lines().splitlines()
+    assert len(lines) == 3 and lines[1] == 'if importlib.util.find_spec("helpers") is None:'
+    assert lines[2].strip().startswith("%pip install") and f"git+{url}@v{version}" in lines[2]
+    assert 'os.environ.get("COURSE_PIP"' in lines[2]
+    assert notebook_sources.readme_problem() is None
+    assert all(f"/blob/v{version}/notebooks/" in line for line in notebook_sources.colab_links().splitlines())

@@ -235,6 +235,35 @@ def shipped():
     return shapes.load_shapesnet()
 
 
+def test_shipped_model_holds_every_array_of_the_file(shipped, tmp_path):
+    """Architecture built in code + weights read by Keras == the arrays stored in the .keras file,
+    read here with zipfile and h5py (any Keras version: a 3.13 cannot deserialize 3.15's configs)."""
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(shapes.MODEL_PATH) as zf:
+        zf.extract("model.weights.h5", tmp_path)
+    stored = []
+    with h5py.File(tmp_path / "model.weights.h5", "r") as f:
+        f.visititems(lambda name, obj: stored.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    mine = shipped.get_weights()
+    assert len(mine) == len(stored) == 18, (len(mine), len(stored))     # 8 convs and the logits: kernel + bias
+    for w in mine:
+        matches = [a for a in stored if a.shape == w.shape and np.array_equal(a, w)]
+        assert len(matches) == 1, f"an array of shape {w.shape} is not the file's"
+
+
+def test_a_file_of_another_model_is_named(tmp_path):
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    other = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)))
+    other.save(tmp_path / "other.keras")
+    with pytest.raises(ValueError, match=r"other\.keras does not hold ShapesNet's weights.*make shapesnet"):
+        shapes.load_shapesnet(tmp_path / "other.keras")
+
+
 def test_shipped_file_is_small_and_bn_free(shipped):
     import keras
 

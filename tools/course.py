@@ -878,18 +878,20 @@ def vgg16_memory(folder: str = NOTEBOOKS, readme: str = os.path.join(ROOT, "READ
 
     Runs offline: VGG16's architecture with random weights (the same tensors,
     so the same memory as with ImageNet weights), saved once to
-    ``build/vgg16_random.weights.h5`` and passed via COURSE_VGG16_WEIGHTS.
+    ``build/vgg16_random.h5`` and passed via COURSE_VGG16_WEIGHTS.
     Lesson asserts about ImageNet predictions fail with random weights; every
     cell still runs (errors allowed) and their number is listed.
     """
     import platform
 
-    weights = os.path.join(ROOT, "build", "vgg16_random.weights.h5")
+    weights = os.path.join(ROOT, "build", "vgg16_random.h5")   # the ImageNet file's layout: loaded the same way
     if not os.path.exists(weights):
         import keras
 
+        from helpers.models import save_weights_h5
+
         os.makedirs(os.path.dirname(weights), exist_ok=True)
-        keras.applications.VGG16(weights=None).save_weights(weights)
+        save_weights_h5(keras.applications.VGG16(weights=None), weights)
     os.environ.update(COURSE_MODEL="vgg16", COURSE_VGG16_WEIGHTS=weights)
     lines = ["", f"Measured by `make vgg16-memory` (VGG16 architecture, random weights, {os.cpu_count()} CPU "
              f"cores, {platform.machine()}; cells that failed because the weights are random are counted):", "",

@@ -9,6 +9,15 @@ last and rewrites the other from it, keeping the cell ids of the ``.ipynb``.
     python tools/notebook_sources.py check     # exit status 1 and the first difference of each pair
     python tools/notebook_sources.py sync      # what `make sync` runs (see sync())
 
+Every notebook's setup cell opens with the same three lines (:func:`setup_lines`): where
+``helpers`` cannot be imported (Colab, a fresh environment) they install the course with one
+``%pip`` line from its repository at the release tag; in the repository, or wherever the course
+is installed, they do nothing. The repository URL and the release are written once, in
+pyproject.toml (``[project.urls] Repository`` and ``version``); ``sync`` writes them into every
+setup cell and into the README's "Open in Colab" links, and ``check`` fails where they differ.
+``COURSE_PIP`` (an environment variable) replaces what the line installs, e.g. a locally built
+wheel in ``make test-compat``.
+
 ``make test`` runs the same check through ``tests/test_notebook_sources.py``.
 """
 from __future__ import annotations
@@ -21,6 +30,118 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 TEXT_FORMAT = "md:myst"
 FIX = "run `make sync` (it keeps the file you changed last and rewrites the other from it)"
+
+
+def repository() -> tuple[str, str]:
+    """(repository URL, version) from pyproject.toml: where Colab installs the course from, and which release."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    return project["urls"]["Repository"].rstrip("/"), project["version"]
+
+
+def setup_lines() -> str:
+    """The first lines of every notebook's setup cell (see the module docstring)."""
+    url, version = repository()
+    return ("import importlib.util, os        # Colab, or anywhere the course is not installed: install it once\n"
+            "if importlib.util.find_spec(\"helpers\") is None:\n"
+            f"    %pip install --quiet {{os.environ.get(\"COURSE_PIP\", \"git+{url}@v{version}\")}}\n")
+
+
+_SETUP_START = "import importlib.util, os"
+_CODE_CELL = "```{code-cell} ipython3\n"
+
+
+def _setup_block(text: str) -> tuple[int, int]:
+    """(start, end) of the setup lines at the top of the first code cell of a notebook's text (start == end: none)."""
+    start = text.index(_CODE_CELL) + len(_CODE_CELL)
+    if text.startswith("---\n", start):       # the cell's metadata (tags: ...) comes first
+        start = text.index("\n---\n", start + 3) + len("\n---\n")
+    elif text.startswith(":", start):           # or as ":tags: [...]" lines
+        while text.startswith(":", start):
+            start = text.index("\n", start) + 1
+        if text.startswith("\n", start):      # jupytext writes a blank line after them
+            start += 1
+    if not text.startswith(_SETUP_START, start):
+        return start, start
+    end = start
+    for _ in range(3):
+        end = text.index("\n", end) + 1
+    return start, end
+
+
+def setup_problem(md: str) -> str | None:
+    """A sentence if text file ``md``'s setup cell does not open with :func:`setup_lines`; else None."""
+    with open(md, encoding="utf-8") as fh:
+        text = fh.read()
+    if _CODE_CELL not in text:
+        return f"{_rel(md)} has no code cell; its first one must open with the setup lines ({FIX})."
+    start, end = _setup_block(text)
+    if text[start:end] != setup_lines():
+        return (f"{_rel(md)}: the setup cell does not open with the lines pyproject.toml's repository and version "
+                f"give (tools/notebook_sources.py setup_lines); {FIX}.")
+    return None
+
+
+def stamp_setup(md: str) -> bool:
+    """Write :func:`setup_lines` at the top of text file ``md``'s first code cell (replacing older ones); True if changed."""
+    with open(md, encoding="utf-8") as fh:
+        text = fh.read()
+    start, end = _setup_block(text)
+    new = text[:start] + setup_lines() + text[end:]
+    if new != text:
+        with open(md, "w", encoding="utf-8") as fh:
+            fh.write(new)
+    return new != text
+
+
+def colab_links(folder: str = NOTEBOOKS) -> str:
+    """The README's "Open in Colab" list: one link per notebook, at the release tag of :func:`repository`."""
+    import json
+
+    url, version = repository()
+    path = url.split("github.com/", 1)[-1]
+    lines = []
+    for ipynb, _ in pairs(folder)[0]:
+        with open(ipynb, encoding="utf-8") as fh:
+            cells = json.load(fh)["cells"]
+        heading = next((line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
+                        for line in "".join(c["source"]).splitlines() if line.startswith("#")), "")
+        name = os.path.basename(ipynb)
+        lines.append(f"* [{heading or name}](https://colab.research.google.com/github/{path}/blob/v{version}/"
+                     f"notebooks/{name})")
+    return "\n".join(lines)
+
+
+README = os.path.join(ROOT, "README.md")
+_LINKS = ("<!-- colab-links:start -->\n", "<!-- colab-links:end -->")
+
+
+def readme_problem(readme: str = README) -> str | None:
+    """A sentence if the README's Colab links are not :func:`colab_links`; else None."""
+    with open(readme, encoding="utf-8") as fh:
+        text = fh.read()
+    if _LINKS[0] not in text or _LINKS[1] not in text:
+        return f"{_rel(readme)} has no '{_LINKS[0].strip()}' ... '{_LINKS[1]}' section for the Colab links."
+    inside = text.split(_LINKS[0], 1)[1].split(_LINKS[1], 1)[0]
+    if inside.strip() != colab_links():
+        return f"{_rel(readme)}: the Colab links are not those of pyproject.toml's repository and version; {FIX}."
+    return None
+
+
+def stamp_readme(readme: str = README) -> bool:
+    """Rewrite the README's Colab links from pyproject.toml; True if changed (nothing without the markers)."""
+    with open(readme, encoding="utf-8") as fh:
+        text = fh.read()
+    if _LINKS[0] not in text or _LINKS[1] not in text:
+        return False
+    head, rest = text.split(_LINKS[0], 1)
+    new = head + _LINKS[0] + "\n" + colab_links() + "\n\n" + _LINKS[1] + rest.split(_LINKS[1], 1)[1]
+    if new != text:
+        with open(readme, "w", encoding="utf-8") as fh:
+            fh.write(new)
+    return new != text
 
 
 def pairs(folder: str = NOTEBOOKS) -> tuple[list[tuple[str, str]], list[str]]:
@@ -153,7 +274,9 @@ def restore_metadata(ipynb: str) -> bool:
 def sync(folder: str = NOTEBOOKS) -> list[str]:
     """What ``make sync`` does to every pair in ``folder``; returns the problems left (as :func:`check`).
 
-    1. ``jupytext --sync``: the file changed last is rewritten into the other (cell ids kept);
+    1. ``jupytext --sync``: the file changed last is rewritten into the other (cell ids kept); then
+       the setup lines and the README's Colab links are written from pyproject.toml (:func:`stamp_setup`,
+       :func:`stamp_readme`) and, where that changed a text file, the .ipynb is rewritten from it;
     2. the kernel metadata is restored in the .ipynb (:func:`restore_metadata`);
     3. ``nbstripout --keep-id``: outputs stripped;
     4. the drift check; if the pairs agree, each text file is made the newer of the two (jupytext in
@@ -162,11 +285,15 @@ def sync(folder: str = NOTEBOOKS) -> list[str]:
     import subprocess
 
     found, problems = pairs(folder)
-    for ipynb, _ in found:
+    for ipynb, md in found:
         subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", ipynb], check=True)
+        if stamp_setup(md):     # the text is now the newer file: jupytext rewrites the .ipynb from it
+            subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", ipynb], check=True)
         restore_metadata(ipynb)
     if found:
         subprocess.run([sys.executable, "-m", "nbstripout", "--keep-id", *[a for a, _ in found]], check=True)
+    if folder == NOTEBOOKS:
+        stamp_readme()
     problems = check(folder)
     if not problems:
         for _, md in found:
@@ -177,7 +304,11 @@ def sync(folder: str = NOTEBOOKS) -> list[str]:
 def check(folder: str = NOTEBOOKS) -> list[str]:
     """Every problem of the notebooks in ``folder``: missing partners, then the first difference of each pair."""
     found, problems = pairs(folder)
-    return problems + [d for d in (difference(a, b) for a, b in found) if d]
+    problems += [d for d in (difference(a, b) for a, b in found) if d]
+    problems += [d for d in (setup_problem(md) for _, md in found) if d]
+    if folder == NOTEBOOKS:
+        problems += [d for d in [readme_problem()] if d]
+    return problems
 
 
 def main(argv=None) -> int:
