@@ -1,6 +1,7 @@
 """Real photos with boxes of the ImageNet objects in them, for the pointing game on a real network.
 
-Used by notebook 04 (section 12, "Can we trust the map?") and ``tools/trust_table.py``.
+Used by notebook 04 (section 11, a real mistake; section 12, "Can we trust the map?") and
+``tools/trust_table.py``.
 
 ShapesNet's held-out shapes come with true boxes; photos need someone to draw
 them.  ``data/images/boxes.json`` holds boxes drawn by eye on the course's
@@ -27,7 +28,7 @@ from . import DATA_DIR
 from .images import load_image
 from .inputs import check_int
 
-__all__ = ["BOXES_FILE", "photo_objects", "annotated_photos"]
+__all__ = ["BOXES_FILE", "photo_objects", "annotated_photos", "mistakes", "photo_in_every_tile"]
 
 #: The boxes, drawn by eye (sources of the photos: ``data/LICENSES``).
 BOXES_FILE = os.path.join(DATA_DIR, "images", "boxes.json")
@@ -141,3 +142,63 @@ def annotated_photos(size: int = 224, mosaics: int = _MAX_MOSAICS) -> dict:
                 is_mosaic.append(True)
     return {"images": np.stack(images).astype(np.float32), "classes": classes,
             "boxes": np.asarray(boxes, np.float64), "tiles": np.asarray(tiles_of, np.float64), "titles": titles, "mosaic": np.asarray(is_mosaic)}
+
+
+def mistakes(card, size: int | None = None) -> list:
+    """The network's real mistakes on the annotated photos: one entry per (photo, true object) of
+    every photo whose most likely class is none of the classes annotated in it.
+
+    Args:
+        card: a model card of an ImageNet network (``card.num_classes == 1000``); another card
+            (ShapesNet) has no mistakes to find here and gives [].
+        size: picture side in pixels; None: ``card.input_size[0]``.
+    Returns:
+        list of dicts, in the order of :func:`photo_objects`, with "name" (the photo), "image"
+        ((size, size, 3) float32 0..255), "said" / "true" (class ids: the network's top class, the
+        annotated object's class), "p_said" / "p_true" (their probabilities), "box" ((x0, y0, x1, y1)
+        of the true object in the picture's pixels).
+    Used by: notebook 04 (section 11, a real mistake debugged with Grad-CAM).
+    """
+    if getattr(card, "num_classes", None) != 1000:
+        return []
+    objs = annotated_photos(size or card.input_size[0], mosaics=0)
+    probs = np.asarray(card.predict(objs["images"]))
+    found = []
+    for k, (image, cls, box, title) in enumerate(zip(objs["images"], objs["classes"], objs["boxes"], objs["titles"])):
+        name = title.split(":")[0]
+        annotated = {card.class_id(c) for c, t in zip(objs["classes"], objs["titles"]) if t.split(":")[0] == name}
+        said, true = int(probs[k].argmax()), card.class_id(cls)
+        if said not in annotated:
+            found.append({"name": name, "image": image, "said": said, "true": true, "p_said": float(probs[k, said]),
+                          "p_true": float(probs[k, true]), "box": tuple(float(v) for v in box)})
+    return found
+
+
+def photo_in_every_tile(photo: str = "chelsea", size: int = 224) -> dict:
+    """Four 2 x 2 mosaics of the annotated photos with ``photo`` in a different tile in each: several
+    pictures that contain the same object, for the maps of one class across images.
+
+    Args:
+        photo: an annotated photo's name (file name without extension, e.g. "chelsea", "rocket").
+        size: side of the mosaics in pixels (even).
+    Returns:
+        dict with "images" (4, size, size, 3) float32 0..255, "tiles" (4, 4) the photo's tile
+        (x0, y0, x1, y1) in each mosaic, "where" the 4 tile names ("top left", "top right",
+        "bottom left", "bottom right", in the order the mosaics come).
+    Raises:
+        ValueError: for a name that is not an annotated photo.
+    Used by: notebook 04 (section 5).
+    """
+    objs = annotated_photos(size, mosaics=_MAX_MOSAICS)
+    images, tiles, where = [], [], []
+    for image, tile, title, is_mosaic in zip(objs["images"], objs["tiles"], objs["titles"], objs["mosaic"]):
+        if is_mosaic and f": {photo} (" in title:
+            place = title.split(f": {photo} (")[1].split(")")[0]
+            if place not in where:
+                images.append(image)
+                tiles.append(tile)
+                where.append(place)
+    if not images:
+        known = sorted({t.split(": ")[0] for t, m in zip(objs["titles"], objs["mosaic"]) if not m})
+        raise ValueError(f"{photo!r} is not an annotated photo; choose one of {known}.")
+    return {"images": np.stack(images), "tiles": np.asarray(tiles, dtype=np.float64), "where": where}

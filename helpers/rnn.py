@@ -415,7 +415,8 @@ def build_shape_model(kind: str, vocab: int = 50, units: int = 16, caption_len: 
         "many_to_many_synced" one output per input step: bits (batch, T, 1)
                       -> (batch, T, 1), the architecture of build_parity_gru
                       (Masking -> GRU(units, return_sequences) -> Dense(1, sigmoid))
-    Only the shapes matter (the weights are random). Used by notebook 05.
+    Only the shapes matter (the weights are random). Not run by a notebook: notebook 05 draws the
+    shapes (helpers.plotting.sequence_shapes_figure); these are the same shapes to try in code.
     """
     L = keras.layers
     if kind == "one_to_one":
@@ -460,7 +461,7 @@ def word_ids(sentence: str, vocab: int = 50) -> np.ndarray:
     """Toy tokenizer: each word -> a stable id in 1..vocab-1 (sum of its character codes).
 
     Returns: (1, number of words) int32, a batch of one sentence for the
-    untrained shape models. Used by notebook 05.
+    untrained shape models (build_shape_model).
     """
     if not isinstance(sentence, str) or not sentence.split():
         raise ValueError(f"sentence must be a non-empty string, got {sentence!r}")
@@ -476,7 +477,7 @@ def shape_demo(vocab: int = 50, seed: int = 0):
     output (shape), params, in the order of SHAPE_TASKS. Batch size 1; the
     translation target has 16 steps (the Persian sentence of the lecture has
     16 words); the synced model reads the lecture's 18-bit example.
-    Used by notebook 05.
+    Not run by a notebook (notebook 05 draws the shapes instead); tests/test_rnn.py runs it.
     """
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -1156,54 +1157,6 @@ def draw_unrolled(T: int = 3, upto: int | None = None, xs=None, hs=None, ax=None
     return ax
 
 
-# Karpathy's five diagrams: for each shape, the time steps that have an input
-# and those that have an output (the state box is drawn at every step).
-_IO_LAYOUT = {
-    "one_to_one": dict(steps=1, inputs=(0,), outputs=(0,)),
-    "one_to_many": dict(steps=3, inputs=(0,), outputs=(0, 1, 2)),
-    "many_to_one": dict(steps=3, inputs=(0, 1, 2), outputs=(2,)),
-    "many_to_many": dict(steps=5, inputs=(0, 1, 2), outputs=(3, 4)),
-    "many_to_many_synced": dict(steps=3, inputs=(0, 1, 2), outputs=(0, 1, 2)),
-}
-
-
-def draw_io_shapes(axes=None):
-    """Karpathy's five input/output shapes as box diagrams, one panel each.
-
-    Red boxes are inputs, green boxes the network's state (one per time
-    step, joined by the recurrent arrow), blue boxes outputs; a column is
-    one time step. Titles are the keys of SHAPE_TASKS with the task.
-    Args: axes: 5 matplotlib Axes, or None for a new figure.
-    Returns: the list of 5 Axes. Used by notebook 05.
-    """
-    import matplotlib.pyplot as plt
-    if axes is None:
-        _, axes = plt.subplots(1, 5, figsize=(13, 3.3), gridspec_kw=dict(width_ratios=[1, 3, 3, 5, 3]))
-    axes = list(np.ravel(axes))
-    if len(axes) != len(_IO_LAYOUT):
-        raise ValueError(f"draw_io_shapes needs {len(_IO_LAYOUT)} axes, got {len(axes)}")
-    for ax, (kind, lay) in zip(axes, _IO_LAYOUT.items()):
-        for t in range(lay["steps"]):
-            _box(ax, (t, 1.2), "", "#a8e6a1", w=0.6, h=0.5)
-            if t in lay["inputs"]:
-                _box(ax, (t, 0), "", "#f4a6a6", w=0.6, h=0.5)
-                _arrow(ax, (t, 0.3), (t, 0.9))
-            if t in lay["outputs"]:
-                _box(ax, (t, 2.4), "", "#a6c8f4", w=0.6, h=0.5)
-                _arrow(ax, (t, 1.5), (t, 2.1))
-            if t > 0:
-                _arrow(ax, (t - 0.65, 1.2), (t - 0.35, 1.2), color="tab:green")
-        ax.set_xlim(-0.6, max(lay["steps"], 1) - 0.4)
-        ax.set_ylim(-0.5, 3.3)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.set_title(kind.replace("_", " ").replace("many to many synced", "many to many\n(synced)"),
-                     fontsize=10)
-    axes[0].figure.text(0.5, 0.02, "red: input, green: the network's state at one time step, blue: output",
-                        ha="center", fontsize=9)
-    return axes
-
-
 def plot_running_parity(bits, probs=None, ax=None, label="model P(odd)"):
     """Bits, their running parity (steps) and optionally a model's P(odd) per step.
 
@@ -1226,6 +1179,8 @@ def plot_running_parity(bits, probs=None, ax=None, label="model P(odd)"):
         ax.plot(t, probs, "o-", ms=3, color="tab:orange", label=label)
     ax.set_ylim(-0.3, 1.7)
     ax.set_yticks([0, 0.5, 1])
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # t counts bits: no 2.5
     ax.set_xlabel("t (bits read so far)")
     ax.legend(loc="upper right", fontsize=8, ncol=3)
     return ax

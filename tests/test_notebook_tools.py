@@ -242,7 +242,134 @@ def test_a_sub_heading_or_a_lead_in_sentence_stays_with_what_follows():
     fig = _figure(1000, 600).outputs[0]
     for lead in ("### A better parametrisation", "What that looks like, for four shapes:"):
         units = notebooks._units([("md", "Some text before."), ("md", lead), ("out", fig), ("md", "After. More.")])
-        assert [[k for k, _ in u] for u in units] == [["md"], ["md", "out", "md"], ["md"]], units
+        assert [[k for k, _ in u] for u in units] == [["md"], ["md", "out", "read"], ["md"]], units
         assert units[1][0][1] == lead and units[1][2][1] == "After."
     plain = notebooks._units([("md", "A sentence."), ("out", fig)])
     assert [[k for k, _ in u] for u in plain] == [["md"], ["out"]]
+
+
+# ---- the slide rules: words, figure sizes, what is not lesson content --------------------------
+
+def _words(n, start=0):
+    """n words of prose in sentences of ten words."""
+    words = [f"W{i}" for i in range(start, start + n)]
+    return " ".join(" ".join(words[i:i + 10]) + "." for i in range(0, n, 10))
+
+
+def _shown(slides):
+    """[(slide_type, text)] of the cells shown (notes left out), a figure as ('-', '<figure WxH>')."""
+    shown = []
+    for c in slides.cells:
+        kind = c.metadata["slideshow"]["slide_type"]
+        if kind == "notes":
+            continue
+        if c.cell_type == "markdown":
+            shown.append((kind, c.source))
+        else:
+            size = c.outputs[0].get("metadata", {}).get("image/png")
+            shown.append((kind, f"<figure {size['width']}x{size['height']}>" if size else c.outputs[0].get("text", "")))
+    return shown
+
+
+def test_prose_words_count_what_a_slide_shows():
+    assert notebooks.prose_words("The map of $w_k^c A^k$ is [hot](http://x.org/a b) - **very**, e.g. here.") == 9
+    assert notebooks.prose_words("## A heading of five words") == 0
+    assert notebooks.prose_words("$$\\sum_k w_k A^k$$") == 0
+    assert notebooks.prose_words("* one item\n* two | cells |\n|---|") == 4
+    assert notebooks.prose_words("Code:\n```python\nx = a + b\n```") == 1
+
+
+def test_prose_over_the_word_limit_goes_to_the_speaker_notes_not_to_a_continuation_slide():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Long\n" + _words(70) + "\n\n" + _words(230, 70))])
+    slides, n_slides, n_sub = notebooks.slide_notebook(nb)
+    assert (n_slides, n_sub) == (1, 0)
+    stats = notebooks.slide_stats(slides)
+    assert [s["words"] for s in stats] == [80]                       # 70 + the next sentence of 10
+    notes = " ".join(c.source for c in slides.cells if c.metadata["slideshow"]["slide_type"] == "notes")
+    assert notes.startswith("W80 ") and notes.endswith("W299.") and notebooks.prose_words(notes) == 220
+    # a lower limit cuts between sentences again; every word is somewhere, in order
+    slides, _, _ = notebooks.slide_notebook(nb, words=35)
+    assert [s["words"] for s in notebooks.slide_stats(slides)] == [30]
+    text = " ".join(c.source for c in slides.cells[1:])
+    assert text.replace("\n\n", " ").split() == _words(300).split()
+
+
+def test_a_figure_keeps_its_reading_sentence_and_its_size_rule_even_after_a_full_slide_of_prose():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Grid\n" + _words(75)), _figure(2400, 800),      # a wide grid
+        nbformat.v4.new_markdown_cell("The grid shows edges on the left. Then more words."),
+        _figure(500, 500), nbformat.v4.new_markdown_cell("The square is red."), _figure(200, 100)])
+    slides, n_slides, n_sub = notebooks.slide_notebook(nb)
+    shown = _shown(slides)
+    # the 75 words leave no room for the reading (7 words): the figure and its reading move on together;
+    # the wide grid is drawn 1200 px wide (its rule: 1000), the square as tall as the slide allows (rule: 440),
+    # the small 200x100 plot enlarged 4x (800 wide, 400 tall: its rule for a 2:1 shape is 1000 wide or 440 tall)
+    assert shown[:2] == [("slide", "## Grid"), ("-", _words(75))]
+    assert shown[2:5] == [("subslide", "### Grid (continued)"), ("-", "<figure 1200x400>"),
+                          ("-", "The grid shows edges on the left.")]
+    assert shown[5] == ("-", "Then more words.")
+    assert shown[6][0] == "subslide" and shown[7][1].startswith("<figure ") and shown[8] == ("-", "The square is red.")
+    w, h = map(int, shown[7][1][8:-1].split("x"))
+    assert w == h and notebooks.FIG_MIN_H <= h <= notebooks._BUDGET
+    last = [s for s in notebooks.slide_stats(slides) if s["figures"]][-1]["figures"][-1]
+    assert last[0] >= notebooks.FIG_MIN_W or last[1] >= notebooks.FIG_MIN_H, last
+    for stat in notebooks.slide_stats(slides):
+        assert stat["words"] <= notebooks.WORD_LIMIT
+        for fw, fh in stat["figures"]:
+            assert (fw >= notebooks.FIG_MIN_W or fh >= notebooks.FIG_MIN_H) and fw <= notebooks.SLIDE_W - 80, stat
+
+
+def _cell(source, text, tags=(), **metadata):
+    cell = nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
+    cell.metadata.update(metadata)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_outputs_that_are_not_lesson_content_never_reach_a_slide_and_a_lecturer_can_override():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson"),
+        _cell("card = load_model()", "Model: efficientnet_lite0 (auto: using EfficientNet-Lite0 because ...)\n",
+              tags=["course-hide-slide"]),
+        _cell("check()", "Exercise 4.2 (gradcam_map): not attempted yet\n", exercise={"role": "check"}),
+        _cell("top5()", "tabby 0.61\n(21 s for this section)\n"),                     # a timing line: cut
+        _cell("trained()", "trained in 12 s\n"),                                        # nothing left: dropped
+        _cell("show()", "Exercise 1.1 (kernel_size): correct\n", tags=["course-show-slide"],
+              exercise={"role": "check"}),
+        _cell("gone()", "a secret\n", tags=["remove-output"]),
+        nbformat.v4.new_markdown_cell("Only for the lecturer: say it aloud.", metadata={"tags": ["course-notes"]})])
+    slides, _, _ = notebooks.slide_notebook(nb)
+    shown = [text for _, text in _shown(slides)]
+    assert shown == ["# Lesson", "tabby 0.61\n", "Exercise 1.1 (kernel_size): correct\n"]
+    notes = [c.source for c in slides.cells if c.metadata["slideshow"]["slide_type"] == "notes"]
+    assert "Only for the lecturer: say it aloud." in notes and "```python\ncard = load_model()\n```" in notes
+    # HTML pages keep the model line unless asked to drop it; remove-output is gone from both
+    import copy
+    page = notebooks.page_outputs(copy.deepcopy(nb))
+    assert [bool(c.outputs) for c in page.cells if c.cell_type == "code"] == [True, True, True, True, True, False]
+    page = notebooks.page_outputs(copy.deepcopy(nb), drop_hidden=True)
+    assert [bool(c.outputs) for c in page.cells if c.cell_type == "code"] == [False, True, True, True, True, False]
+    assert nb.cells[3].outputs[0]["text"].endswith("section)\n")                   # the input is not changed
+
+
+@pytest.mark.parametrize("line", ["Model: vgg16 (asked for 'vgg16')", "Exercise 2.3 (conv_response): not yet",
+                                  "(21 s for this section)", "notebook ran in 63 s", "(3 s)",
+                                  "stopped after 100 steps (12 s of training)"])
+def test_the_stray_line_patterns_catch_the_lines_the_issue_found(line):
+    import re
+    assert any(re.search(p, line) for p in notebooks.STRAY_LINES), line
+
+
+def test_every_course_notebook_tags_its_setup_cell_and_no_stored_cell_hides_lesson_text():
+    # the setup cell (the first code cell) prints versions and the model line: not lesson content
+    for path in notebooks.course_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        setup = next(c for c in nb.cells if c.cell_type == "code")
+        assert "course-hide-slide" in setup.metadata.get("tags", []), (
+            f"{os.path.basename(path)}: its setup cell (first code cell) has no course-hide-slide tag")
+        # the model line is cut from any slide, tagged or not (load_model prints it wherever it is called)
+        cell = nbformat.v4.new_code_cell("card = load_model()", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="Model: efficientnet_lite0 (asked for 'efficientnet_lite0')\ninput size (224, 224)\n")])
+        assert notebooks.slide_outputs(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs[0]["text"] == (
+            "input size (224, 224)\n")

@@ -85,3 +85,63 @@ def test_a_missing_boxes_file_says_how_to_restore_it(monkeypatch, tmp_path):
     monkeypatch.setattr(photos, "BOXES_FILE", str(tmp_path / "boxes.json"))
     with pytest.raises(FileNotFoundError, match="git checkout"):
         photos.photo_objects()
+
+
+class _FakeCard:
+    """An ImageNet-sized card whose top class per photo is set by hand (brightness tells the photos apart)."""
+
+    num_classes, input_size = 1000, (64, 64)
+
+    def __init__(self, top_by_photo):
+        self.top_by_photo = top_by_photo
+        self.objs = photos.annotated_photos(64, mosaics=0)
+
+    def class_id(self, name):
+        return imagenet.class_names().index(name)
+
+    def predict(self, images):
+        probs = np.full((len(images), 1000), 0.1 / 999, np.float32)
+        for i, image in enumerate(images):
+            k = next(k for k, im in enumerate(self.objs["images"]) if np.array_equal(im, image))
+            name = self.objs["titles"][k].split(":")[0]
+            probs[i, self.class_id(self.top_by_photo.get(name, self.objs["classes"][k]))] = 0.9
+        return probs
+
+
+def test_mistakes_are_the_photos_whose_top_class_is_none_of_their_objects():
+    card = _FakeCard({"astronaut": "bobsled", "coffee": "cup", "rocket": "drilling_platform"})
+    found = photos.mistakes(card)
+    # the astronaut (two objects) and the rocket are wrong; coffee's "cup" is one of its own objects: right
+    assert [(m["name"], card.class_id("bobsled") == m["said"] or card.class_id("drilling_platform") == m["said"])
+            for m in found] == [("astronaut", True), ("astronaut", True), ("rocket", True)]
+    names = imagenet.class_names()
+    assert [names[m["true"]] for m in found] == ["space_shuttle", "crash_helmet", "missile"]
+    table = json.load(open(photos.BOXES_FILE))
+    w, h = Image.open(os.path.join(os.path.dirname(photos.BOXES_FILE), "rocket.jpg")).size
+    x0, y0, x1, y1 = table["rocket.jpg"][0][1]
+    np.testing.assert_allclose(found[2]["box"], (x0 * 64 / w, y0 * 64 / h, x1 * 64 / w, y1 * 64 / h))
+    assert found[2]["p_said"] == pytest.approx(0.9) and found[2]["p_true"] == pytest.approx(0.1 / 999)
+    assert found[2]["image"].shape == (64, 64, 3)
+
+
+def test_mistakes_on_a_card_without_imagenet_classes_is_empty():
+    class Shapes:
+        num_classes, input_size = 6, (64, 64)
+    assert photos.mistakes(Shapes()) == []
+
+
+def test_photo_in_every_tile_puts_the_photo_at_half_size_in_each_of_the_four_tiles():
+    got = photos.photo_in_every_tile("chelsea", size=64)
+    assert got["images"].shape == (4, 64, 64, 3) and sorted(got["where"]) == [
+        "bottom left", "bottom right", "top left", "top right"]
+    from helpers.images import load_image
+    small = load_image(os.path.join(os.path.dirname(photos.BOXES_FILE), "chelsea.png"), size=32)
+    corners = {"top left": (0, 0), "top right": (32, 0), "bottom left": (0, 32), "bottom right": (32, 32)}
+    for image, tile, where in zip(got["images"], got["tiles"], got["where"]):
+        x0, y0 = corners[where]
+        assert tuple(tile) == (x0, y0, x0 + 32, y0 + 32)
+        np.testing.assert_array_equal(image[y0:y0 + 32, x0:x0 + 32], small)    # the photo itself, in its tile
+        others = [image[y:y + 32, x:x + 32] for x, y in corners.values() if (x, y) != (x0, y0)]
+        assert not any(np.array_equal(o, small) for o in others)
+    with pytest.raises(ValueError, match="'dog' is not an annotated photo; choose one of"):
+        photos.photo_in_every_tile("dog", size=64)

@@ -100,3 +100,63 @@ def test_channel_figure_titles():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# ---- the five sequence shapes (notebook 05) -----------------------------------------------------
+
+def test_sequence_shapes_figure_draws_each_shape_with_its_example():
+    import matplotlib
+    from matplotlib.image import AxesImage
+    from matplotlib.patches import FancyBboxPatch
+
+    from helpers.plotting import SEQUENCE_EXAMPLES, _IN, _OUT, _STATE, sequence_shapes_figure
+
+    matplotlib.use("Agg")
+    fig, steps = sequence_shapes_figure()
+    try:
+        assert tuple(fig.get_size_inches() * fig.dpi) == (1280, 640)          # sized for a 1280x720 slide
+        axes = fig.axes
+        assert [a.get_title(loc="left").split("\n")[0] for a in axes] == [
+            "one-to-one", "one-to-many", "many-to-one", "many-to-many", "many-to-many, synced"]
+        colours = {matplotlib.colors.to_hex(c): k for k, c in (("in", _IN), ("state", _STATE), ("out", _OUT))}
+        for ax, (kind, ex) in zip(axes, SEQUENCE_EXAMPLES.items()):
+            boxes = [colours[matplotlib.colors.to_hex(p.get_facecolor())] for p in ax.patches
+                     if isinstance(p, FancyBboxPatch)]
+            photos = sum(isinstance(im, AxesImage) and im.get_array().shape[-1] == 3 for im in ax.images)
+            n_in = sum(t != "<image>" for t in ex["inputs"])
+            assert boxes.count("in") == n_in and photos == len(ex["inputs"]) - n_in, (kind, boxes, photos)
+            assert boxes.count("out") == len(ex["outputs"]), (kind, boxes)
+            assert boxes.count("state") == steps[kind], (kind, boxes)
+            texts = [t.get_text() for t in ax.texts]
+            assert all(w in texts for w in ex["outputs"] + [w for w in ex["inputs"] if w != "<image>"]), (kind, texts)
+        # one state per step: encoder + decoder steps for translation, one per bit when synced
+        assert steps == {"one_to_one": 1, "one_to_many": 6, "many_to_one": 6, "many_to_many": 4 + 3,
+                         "many_to_many_synced": 4}
+        bits = [int(b) for b in SEQUENCE_EXAMPLES["many_to_many_synced"]["inputs"]]
+        parity = [str(sum(bits[:t + 1]) % 2) for t in range(len(bits))]           # counted by hand: 1 1 0 1
+        assert SEQUENCE_EXAMPLES["many_to_many_synced"]["outputs"] == parity == ["1", "1", "0", "1"]
+        assert len(SEQUENCE_EXAMPLES["many_to_many"]["outputs"]) != len(SEQUENCE_EXAMPLES["many_to_many"]["inputs"])
+        # the Persian sentence is drawn (shaped, right to left) where Pillow has raqm
+        from PIL import features
+        script = [im for im in axes[3].images if im.get_array().shape[-1] == 4]
+        assert len(script) == (1 if features.check("raqm") else 0)
+        others = " ".join(t.get_text() for t in fig.texts)
+        assert "-> negative" in others and "-> neutral" in others
+    finally:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+
+
+def test_sequence_shapes_figure_takes_a_photo_and_refuses_a_wrong_shape():
+    import matplotlib.pyplot as plt
+
+    from helpers.plotting import sequence_shapes_figure
+
+    photo = np.zeros((10, 20, 3), np.float32)
+    photo[..., 0] = 300.0                                                     # clipped to 255
+    fig, _ = sequence_shapes_figure(photo)
+    drawn = fig.axes[0].images[0].get_array()
+    assert drawn.dtype == np.uint8 and drawn.shape == (10, 20, 3) and drawn[..., 0].min() == 255
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"image must be \(H, W, 3\), got shape \(10, 20\)"):
+        sequence_shapes_figure(np.zeros((10, 20)))

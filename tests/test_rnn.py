@@ -384,21 +384,6 @@ def test_five_shapes_include_the_synced_parity_model():
     assert synced["params"] == 3 * (16 * 17 + 2 * 16) + 17 == rnn.build_parity_gru(16).count_params()
 
 
-def test_io_shape_drawing_has_five_panels():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    axes = rnn.draw_io_shapes()
-    assert [ax.get_title() for ax in axes] == ["one to one", "one to many", "many to one", "many to many",
-                                               "many to many\n(synced)"]
-    # boxes per panel (inputs + states + outputs), counted on Karpathy's diagram
-    assert [len(ax.patches) - sum(1 for p in ax.patches if type(p).__name__ == "FancyArrowPatch")
-            for ax in axes] == [3, 7, 7, 10, 9]
-    with pytest.raises(ValueError, match="5 axes"):
-        rnn.draw_io_shapes(plt.subplots(1, 4)[1])
-    plt.close("all")
-
-
 # --------------------------------------- vanishing, exploding, clipping (notebook 06)
 
 def test_linear_bptt_matches_central_differences_and_matrix_powers():
@@ -481,3 +466,15 @@ def test_last_state_loss_gradient_and_the_clipping_example():
     raw = rnn.last_state_loss({k: params[k] - 0.1 * g[k] for k in params}, xs, y, "linear")[0]
     small = rnn.last_state_loss({k: params[k] - 0.1 * clipped[k] for k in params}, xs, y, "linear")[0]
     assert raw > 1e6 * L0 and small < L0
+
+
+def test_plot_running_parity_ticks_only_whole_bit_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = rnn.plot_running_parity("100011000000000000")
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    plt.close(ax.figure)
+    assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks), ticks

@@ -6,15 +6,21 @@ where every request that is not for a local file is blocked and recorded. Checke
 test_slide_deck[DECK]: reveal.js starts, MathJax typesets; on every slide (each vertical
 sub-slide too) at 1280x720: the content fits (the slide's scroll height <= 720 px and scroll
 width <= 1280 px), every formula is typeset (MathJax output present, no MathJax error, no raw
-`$`, `\\(` or `\\[` left in the text), no warning, stderr output or traceback shows. A screenshot
-of every slide goes to build/screenshots/slides/DECK/H-V.png.
+`$`, `\\(` or `\\[` left in the text), no warning, stderr output or traceback shows; the slide rules
+of tools/course.py hold as drawn: at most course.WORD_LIMIT words of prose (counted like
+course.prose_words: headings, code and display maths 0, an inline formula 1), no stray line
+(course.STRAY_LINES: the model line, an exercise verdict, a time taken), every figure drawn at least
+course.FIG_MIN_W px wide or course.FIG_MIN_H px tall. A screenshot of every slide goes to
+build/screenshots/slides/DECK/H-V.png (look at them); the counts per deck (slides, most words on a
+slide, slides with a figure narrower than 900 px) go to build/screenshots/offline_report.json.
 
 test_html_page[PAGE]: the same for each rendered notebook (no fit check: a page scrolls);
 a screenshot of the page's top in build/screenshots/html/PAGE.png.
 
 test_checker_*: a small deck and page written here with a slide too tall, a TeX error, a raw
-formula MathJax cannot see (in a page with no MathJax) and a warning on stderr: each check is
-shown to fail when it should, and to pass on a deck without faults.
+formula MathJax cannot see (in a page with no MathJax), a warning on stderr, a slide of too many
+words, a stray line and a figure drawn small: each check is shown to fail when it should, and to
+pass on a deck without faults.
 
 The builds come first: `make e2e` runs `make course` and `make slides` when their sources changed.
 """
@@ -61,6 +67,33 @@ JS_PAGE_PROBLEMS = r"""
     if (/Traceback \(most recent call last\)|\b\w*Warning: |WARNING:|\/tmp\/|ipykernel_\d+/.test(t)) problems.push('warning/traceback/path in an output: ' + t.trim().slice(0, 100));
   }
   return {formulas, problems};
+}
+"""
+
+# JavaScript: the slide rules as drawn: prose words (as course.prose_words counts them), stray lines,
+# figures' drawn sizes.
+JS_SLIDE_RULES = r"""
+([s, stray]) => {
+  let words = 0;
+  for (const md of s.querySelectorAll('.jp-RenderedMarkdown')) {
+    if (md.closest('aside.notes')) continue;
+    const walker = document.createTreeWalker(md, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walker.nextNode())) {
+      const p = n.parentElement;
+      if (!p || p.closest('h1, h2, h3, h4, h5, h6, pre, mjx-container, script, style')) continue;
+      words += n.textContent.split(/\s+/).filter(t => /\w/.test(t)).length;
+    }
+    words += md.querySelectorAll('mjx-container:not([display="true"])').length;
+  }
+  const re = new RegExp(stray);
+  const strays = [];
+  for (const o of s.querySelectorAll('.jp-OutputArea-output')) {
+    if (o.closest('aside.notes')) continue;
+    for (const line of o.innerText.split('\n')) if (re.test(line)) strays.push(line.trim().slice(0, 100));
+  }
+  const figures = [...s.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.offsetWidth, i.offsetHeight]);
+  return {words, strays, figures};
 }
 """
 
@@ -112,7 +145,8 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
         page, console = _open(ctx, path, reveal=True)
         indices = page.evaluate("Reveal.getSlides().map(s => Reveal.getIndices(s))")
         report = {"deck": path.name, "slides": len(indices), "horizontal": len(page.evaluate(
-            "Reveal.getHorizontalSlides()")), "formulas": 0, "overflowing": 0, "problems": []}
+            "Reveal.getHorizontalSlides()")), "formulas": 0, "overflowing": 0, "problems": [],
+            "most_words": 0, "narrow_figure_slides": 0, "figures": 0}
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
         for ix in indices:
@@ -129,6 +163,18 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
                 report["problems"].append(f"{where} does not fit {W}x{H}: content {size['w']}x{size['h']} px"
                                           + (f", {size['wide']} element(s) cut at the right" if size["wide"] else ""))
             report["problems"] += [f"{where}: {p}" for p in found["problems"]]
+            rules = page.evaluate(JS_SLIDE_RULES, [slide, course._STRAY.pattern])
+            report["most_words"] = max(report["most_words"], rules["words"])
+            if rules["words"] > course.WORD_LIMIT:
+                report["problems"].append(f"{where}: {rules['words']} words of prose (the limit: {course.WORD_LIMIT}; "
+                                          "the rest belongs in the speaker notes)")
+            report["problems"] += [f"{where}: a line that is not lesson content: {line!r}" for line in rules["strays"]]
+            report["figures"] += len(rules["figures"])
+            report["narrow_figure_slides"] += any(fw < 900 for fw, _ in rules["figures"])
+            for fw, fh in rules["figures"]:
+                if fw < course.FIG_MIN_W - 2 and fh < course.FIG_MIN_H - 2:
+                    report["problems"].append(f"{where}: a figure drawn {fw}x{fh} px, smaller than its rule "
+                                              f"(at least {course.FIG_MIN_W} px wide or {course.FIG_MIN_H} px tall)")
             if shots:
                 page.screenshot(path=str(shots / f"{h:02d}-{v:02d}.png"))
         report["problems"] += [f"page error: {c}" for c in console]
@@ -174,7 +220,8 @@ def test_slide_deck(name, browser):
     report = check_deck(browser, BUILD / "slides" / name, SCREENSHOTS / "slides" / name.split(".")[0])
     _record("decks", report)
     print(f"{name}: {report['slides']} slides ({report['horizontal']} headings), {report['formulas']} formulas "
-          f"typeset, {report['overflowing']} overflowing")
+          f"typeset, {report['overflowing']} overflowing, at most {report['most_words']} words of prose on a slide, "
+          f"{report['narrow_figure_slides']} slides with a figure narrower than 900 px ({report['figures']} figures)")
     assert report["slides"] >= 2
     assert not report["problems"], "\n".join(report["problems"])
 
@@ -253,3 +300,36 @@ def test_checker_finds_maths_left_raw_and_an_outside_request(tmp_path, browser):
     page.write_text(text.replace("<p>A formula", "<p class='mathjax_ignore'>A formula"))
     problems = check_page(browser, page)["problems"]
     assert any("raw maths (not typeset): A formula: $x^2$" in p for p in problems), problems
+
+
+def _png_cell(width, height, slide="-", drawn=None):
+    """A code cell whose output is a width x height PNG, drawn at ``drawn`` (w, h) when given."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 200)).save(buf, format="PNG")
+    meta = {"image/png": {"width": drawn[0], "height": drawn[1]}} if drawn else {}
+    return _out("display_data", slide, data={"image/png": base64.b64encode(buf.getvalue()).decode(),
+                                             "text/plain": "<Figure>"}, metadata=meta)
+
+
+def test_checker_finds_too_many_words_a_stray_line_and_a_figure_drawn_small(tmp_path, browser):
+    words = " ".join(f"word{i}" for i in range(course.WORD_LIMIT - 1)) + " $x^2$ and"   # limit + 1 words
+    deck, _ = _tiny_build(tmp_path, [
+        _md("# Title", "slide"), _md(words),
+        _md("## Stray", "slide"),
+        _out("stream", name="stdout", text="tabby 0.61\nModel: efficientnet_lite0 (auto: using ...)\n"),
+        _out("stream", name="stdout", text="Exercise 4.2 (gradcam_map): not attempted yet\n"),
+        _md("## Small", "slide"), _png_cell(1000, 500, drawn=(600, 300)),
+        _md("## Right", "slide"), _md(" ".join(["word"] * course.WORD_LIMIT)), _png_cell(1000, 400, drawn=(1000, 400))])
+    report = check_deck(browser, deck)
+    problems = "\n".join(report["problems"])
+    assert f"slide 0-0: {course.WORD_LIMIT + 1} words of prose" in problems, problems
+    assert "slide 1-0: a line that is not lesson content: 'Model: efficientnet_lite0" in problems, problems
+    assert "slide 1-0: a line that is not lesson content: 'Exercise 4.2 (gradcam_map)" in problems, problems
+    assert "slide 2-0: a figure drawn 600x300 px, smaller than its rule" in problems, problems
+    assert "slide 3-0" not in problems and "tabby" not in problems, problems
+    assert report["most_words"] == course.WORD_LIMIT + 1 and report["narrow_figure_slides"] == 1, report

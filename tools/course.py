@@ -27,7 +27,9 @@ import re
 import sys
 
 __all__ = ["course_notebooks", "execute", "fetch_assets", "offline_outputs", "executed_notebook", "build_course",
-           "markdown_blocks", "split_first_sentence", "slide_notebook", "build_slides", "timings", "vgg16_memory"]
+           "markdown_blocks", "split_first_sentence", "prose_words", "slide_outputs", "page_outputs", "slide_notebook",
+           "build_slides", "timings", "vgg16_memory", "WORD_LIMIT", "FIG_MIN_W", "FIG_MIN_H", "STRAY_LINES",
+           "TAG_HIDE", "TAG_REMOVE", "TAG_SHOW", "TAG_NOTES"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -202,6 +204,75 @@ def offline_outputs(nb):
     return nb
 
 
+# ---------------------------------------------------------------------------------------------
+# What reaches a slide. Cell tags (CONTRIBUTING.md, "Slides"):
+#   course-hide-slide  the cell's outputs are not lesson content (the model line of the setup cell,
+#                      timings): never on a slide; kept on the HTML pages unless built with --drop-hidden
+#   remove-output      (Jupyter Book's tag) the outputs appear neither on slides nor on pages
+#   course-show-slide  the lecturer's override: the outputs go on the slide even when tagged or
+#                      recognised as an aside (below), stray lines included
+#   course-notes       on a markdown cell: all its text goes to the speaker notes
+# Exercise check cells (metadata exercise.role == "check") are asides without a tag: their verdict
+# ("not attempted yet") is the student's, not the lecture's. Lines of a printed output that match
+# STRAY_LINES (the model line, a time taken) are dropped from slides too, the rest of the output kept.
+
+TAG_HIDE, TAG_REMOVE, TAG_SHOW, TAG_NOTES = "course-hide-slide", "remove-output", "course-show-slide", "course-notes"
+STRAY_LINES = [
+    r"^Model: \w+ \(",                                   # helpers.models.load_model's line
+    r"^Exercise \d+\.\d+ \(\w+\):",                      # an exercise check's verdict
+    r"\(\d+(\.\d+)? s( for this section)?\)",            # "(21 s for this section)"
+    r"\b(ran|trained) in \d+(\.\d+)? s\b", r"\b\d+(\.\d+)? s of training\b",
+]
+_STRAY = re.compile("|".join(f"(?:{p})" for p in STRAY_LINES))
+
+
+def _tags(cell) -> set:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _aside(cell) -> bool:
+    """True for a code cell whose outputs are not lesson content (tagged, or an exercise check)."""
+    tags = _tags(cell)
+    if TAG_SHOW in tags:
+        return False
+    role = cell.get("metadata", {}).get("exercise", {}).get("role")
+    return bool(tags & {TAG_HIDE, TAG_REMOVE}) or role == "check"
+
+
+def slide_outputs(nb):
+    """Keep only lesson content in the outputs of ``nb`` (in place; returns it): the outputs of aside
+    cells are dropped (``course-hide-slide``, ``remove-output``, exercise checks) and stray lines
+    (STRAY_LINES) are cut out of printed text; a cell tagged ``course-show-slide`` keeps everything."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if _aside(cell):
+            cell.outputs = []
+            continue
+        if TAG_SHOW in _tags(cell):
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                lines = [ln for ln in out["text"].split("\n") if not _STRAY.search(ln)]
+                if not any(ln.strip() for ln in lines):
+                    continue
+                out["text"] = "\n".join(lines)
+            kept.append(out)
+        cell.outputs = kept
+    return nb
+
+
+def page_outputs(nb, drop_hidden: bool = False):
+    """The outputs an HTML page shows (in place; returns ``nb``): ``remove-output`` cells lose theirs;
+    ``course-hide-slide`` cells lose theirs too when ``drop_hidden``."""
+    drop = {TAG_REMOVE} | ({TAG_HIDE} if drop_hidden else set())
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _tags(cell) & drop and TAG_SHOW not in _tags(cell):
+            cell.outputs = []
+    return nb
+
+
 def _exporter(kind: str):
     from nbconvert import HTMLExporter, SlidesExporter
 
@@ -252,12 +323,16 @@ def executed_notebook(path: str, executed: str = EXECUTED):
 
 
 def build_course(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "html"),
-                 executed: str | None = None) -> str:
+                 executed: str | None = None, drop_hidden: bool = False) -> str:
     """Execute every notebook; write HTML plus an index page (lecture order). Returns the index path.
+
+    Outputs of cells tagged ``remove-output`` are left out of the pages; those tagged
+    ``course-hide-slide`` (not lesson content) too when ``drop_hidden`` (``--drop-hidden``).
 
     The executed notebooks are kept in ``executed`` (default: ``build/executed`` beside ``out``) for
     ``build_slides``. The pages load MathJax from ``../assets`` (``fetch_assets``).
     """
+    import copy
     import html
 
     executed = executed or os.path.join(os.path.dirname(out), "executed")
@@ -266,7 +341,7 @@ def build_course(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build",
     for path, nb, seconds, _ in _executed(folder, out):
         _save_executed(path, nb, executed)
         name = os.path.splitext(os.path.basename(path))[0] + ".html"
-        _render(exporter, offline_outputs(nb), os.path.join(out, name))
+        _render(exporter, page_outputs(offline_outputs(copy.deepcopy(nb)), drop_hidden), os.path.join(out, name))
         rows.append(f'<li><a href="{name}">{html.escape(title(nb))}</a> <small>({seconds:.0f} s)</small></li>')
     index = os.path.join(out, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
@@ -288,6 +363,9 @@ _BUDGET = SLIDE_H - 56            # the sub-slide's padding (2 x 20 px) and some
 _CONT_H = 44                      # the section title repeated on a continuation sub-slide
 _LINE, _CHARS = 31, 100           # a line of text (20 px font) and the characters it holds
 _MONO_LINE, _MONO_CHARS = 21, 118  # a line of a text output (15 px monospace)
+WORD_LIMIT = 80                   # words of prose on one slide; the rest goes to its speaker notes
+FIG_MIN_W, FIG_MIN_H = 1000, 440  # a figure is drawn at least this wide or this tall (whichever its shape allows)
+MAX_ZOOM = 4                      # how much a small figure may be enlarged to fill its slide
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 
@@ -416,8 +494,45 @@ def _png_size(b64: str) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
+def prose_words(block: str) -> int:
+    """The words of prose in a markdown block, as a slide shows them (the ~80-word rule).
+
+    Headings, fenced code and display maths count 0; an inline formula ``$...$`` counts 1; a link
+    counts its text; list markers, table rules and punctuation standing alone count 0. The browser
+    check (tests_e2e/test_slides.py) counts the rendered slide the same way.
+    """
+    if heading_level(block):
+        return 0
+    text = re.sub(r"^\s*(```|~~~).*?^\s*\1\s*$", " ", block, flags=re.S | re.M)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$]+\$", " X ", text)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return sum(1 for token in text.split() if re.search(r"\w", token))
+
+
+def _fit_words(block: str, room: int) -> tuple[str, str]:
+    """(leading sentences of ``block`` within ``room`` words, the rest): a paragraph is cut between
+    sentences, a list item, table or formula is kept whole or not at all."""
+    if prose_words(block) <= room:
+        return block, ""
+    shown, rest = "", block
+    while rest:
+        first, after = split_first_sentence(rest)
+        if prose_words((shown + " " + first).strip()) > room:
+            break
+        shown, rest = (shown + " " + first).strip(), after
+        if not after:
+            break
+    return shown, rest
+
+
 def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
-    """(estimated height in px, smallest height it may be shrunk to) of one code-cell output on a slide."""
+    """(height in px drawn at, smallest height allowed) of one code-cell output on a slide.
+
+    A figure is drawn as large as the slide allows (:func:`figure_size`); it may be shrunk down to
+    its rule: at least FIG_MIN_W px wide or FIG_MIN_H px tall, whichever comes first for its shape.
+    """
     kind = out.get("output_type")
     if kind == "stream" or kind == "error":
         text = out.get("text", "") if kind == "stream" else "\n".join(out.get("traceback", []))
@@ -427,10 +542,8 @@ def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
     data = out.get("data", {})
     if "image/png" in data:
         w, h = _png_size(data["image/png"])
-        meta = out.get("metadata", {}).get("image/png", {})
-        w, h = meta.get("width", w), meta.get("height", h)
-        h = h * min(1.0, max_w / w) + 12
-        return int(h), int(min(h, max(220, 0.55 * h)))
+        full = figure_size(w, h, SLIDE_H, max_w)[1]
+        return full + 12, min(full, _rule_height(w, h)) + 12
     if "text/html" in data:
         html = data["text/html"]
         rows = html.count("<tr") + html.count("<p") + html.count("<li") + html.count("<br")
@@ -445,26 +558,41 @@ def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
     return 0, 0
 
 
+def _rule_height(w: int, h: int) -> int:
+    """The smallest height at which a w x h figure meets the size rule (FIG_MIN_W wide or FIG_MIN_H tall)."""
+    return int(min(FIG_MIN_H, -(-FIG_MIN_W * h // w)))
+
+
+def figure_size(w: int, h: int, height: int, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
+    """(width, height) in px at which a w x h figure is drawn within ``max_w`` x ``height``: as large
+    as fits, enlarged up to MAX_ZOOM times (a slide is seen from the back of the room), or more where
+    its size rule needs it."""
+    scale = min(max_w / w, max(1, height) / h, max(MAX_ZOOM, _rule_height(w, h) / h))
+    return int(w * scale), int(h * scale)
+
+
 def _scale_image(out, height: int, max_w: int = SLIDE_W - 80):
-    """Give an image output the width/height attributes that make it ``height`` px tall (or less)."""
+    """Give an image output the width/height attributes that draw it ``height`` px tall (or less)."""
     w, h = _png_size(out["data"]["image/png"])
-    scale = min(max_w / w, max(1, height - 12) / h, 1.0)
-    out.setdefault("metadata", {})["image/png"] = {"width": int(w * scale), "height": int(h * scale)}
+    dw, dh = figure_size(w, h, height - 12, max_w)
+    out.setdefault("metadata", {})["image/png"] = {"width": dw, "height": dh}
 
 
 def _sections(nb):
     """The notebook as sections: [(heading block, [items])].
 
-    An item is ("md", block), ("out", output) or ("code", source): a code cell's source follows its outputs.
+    An item is ("md", block), ("note", block) (a block of a markdown cell tagged course-notes),
+    ("out", output) or ("code", source): a code cell's source follows its outputs.
     """
     sections = [[None, []]]
     for cell in nb.cells:
         if cell.cell_type == "markdown":
+            kind = "note" if TAG_NOTES in _tags(cell) else "md"
             for block in markdown_blocks(cell.source):
                 if heading_level(block) in (1, 2):
                     sections.append([block, []])
                 else:
-                    sections[-1][1].append(("md", block))
+                    sections[-1][1].append((kind, block))
         elif cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 if out.get("output_type") in ("stream", "display_data", "execute_result", "error"):
@@ -474,9 +602,14 @@ def _sections(nb):
     return [(h, items) for h, items in sections if h is not None or items]
 
 
+def _is_figure(item) -> bool:
+    return item[0] == "out" and "image/png" in item[1].get("data", {})
+
+
 def _units(items):
-    """Group items into units placed on one sub-slide together: a figure with the sentence after it
-    (and the code between them, which goes to the speaker notes)."""
+    """Group items into units placed on one sub-slide together: a figure with the sentence after it,
+    its reading ("read"; the code between them goes to the speaker notes), and lead-ins kept with
+    what follows."""
     units, i = [], 0
     items = list(items)
     while i < len(items):
@@ -484,10 +617,9 @@ def _units(items):
         j = i + 1
         while j < len(items) and items[j][0] == "code":
             j += 1
-        if (kind == "out" and "image/png" in item.get("data", {}) and j < len(items) and items[j][0] == "md"
-                and not heading_level(items[j][1])):
+        if _is_figure((kind, item)) and j < len(items) and items[j][0] == "md" and not heading_level(items[j][1]):
             first, rest = split_first_sentence(items[j][1])
-            units.append(items[i:j] + [("md", first)])
+            units.append(items[i:j] + [("read", first)])
             if rest:
                 items[j] = ("md", rest)
                 i = j
@@ -499,7 +631,7 @@ def _units(items):
     # keep with next: a sub-heading, or a sentence that announces what follows ("...:"), never ends a sub-slide
     merged = []
     for unit in units:
-        if merged and _leads_in(merged[-1]):
+        if merged and _leads_in(merged[-1]) and unit[0][0] not in ("code", "note"):
             merged[-1] = merged[-1] + unit
         else:
             merged.append(unit)
@@ -508,28 +640,36 @@ def _units(items):
 
 def _leads_in(unit) -> bool:
     """True for a unit that is only a lead-in to the next one: a level-3+ heading or text ending in ':'."""
-    if len(unit) != 1 or unit[0][0] != "md":
+    if unit[-1][0] != "md" or any(k not in ("md",) for k, _ in unit):
         return False
-    text = unit[0][1].rstrip()
+    text = unit[-1][1].rstrip()
     return heading_level(text) >= 3 or text.endswith(":")
 
 
-def slide_notebook(nb, budget: int = _BUDGET):
+def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
     """A copy of executed notebook ``nb`` laid out as slides for nbconvert's reveal.js exporter.
 
     Every level-1/2 heading (anywhere in a markdown cell) starts a slide (``slideshow.slide_type``
-    "slide"); the section's text blocks and code outputs follow in order, packed into vertical
-    sub-slides ("subslide") whose estimated height stays within ``budget`` px, a continuation
-    sub-slide repeating the section title; a figure shares its sub-slide with the first sentence
-    after it and is shrunk (down to about half) to fit; a text output taller than a slide is cut
-    with a note. The code goes to the speaker notes of the sub-slide that shows its last output
-    (reveal.js speaker view: S). Returns (new notebook, number of slides, number of sub-slides).
+    "slide"). Only lesson content is shown (:func:`slide_outputs`). The rules:
+
+    * at most ``words`` words of prose on a (sub-)slide (:func:`prose_words`); the prose beyond goes
+      to that slide's speaker notes (reveal.js: S), cut between sentences, never to a continuation
+      page; once a slide's prose has overflowed, its later prose goes to the notes too;
+    * a figure shares its sub-slide with the first sentence after it (its reading) and any lead-in
+      (a sub-heading, a sentence ending in ':'); it is drawn as large as the room left allows, and
+      never below its rule (FIG_MIN_W px wide or FIG_MIN_H px tall): when the room left is smaller,
+      the figure starts a new sub-slide (titled "<section> (continued)");
+    * printed text and tables go on while they fit in ``budget`` px (estimated), else start a new
+      sub-slide; a text output taller than a slide is cut with a note;
+    * the code goes to the speaker notes of the sub-slide that shows its outputs.
+
+    Returns (new notebook, number of slides, number of sub-slides).
     """
     import copy
 
     import nbformat
 
-    nb = offline_outputs(copy.deepcopy(nb))
+    nb = slide_outputs(offline_outputs(copy.deepcopy(nb)))
     cells, n_slides, n_sub = [], 0, 0
 
     def md_cell(text, slide_type):
@@ -545,52 +685,128 @@ def slide_notebook(nb, budget: int = _BUDGET):
     for heading, items in _sections(nb):
         n_slides += 1
         name = heading.lstrip("#").strip() if heading else title(nb)
-        used, start, content = 0, "slide", False
+        state = {"used": 0, "said": 0, "start": "slide", "content": False, "full": False}
         if heading:
             cells.append(md_cell(heading, "slide"))
-            used, start = block_height(heading), "-"
-        for unit in _units(items):
-            if unit[0][0] == "code":                             # the code: in the speaker notes (S)
-                if start == "-":                                 # (a slide has begun to hold them)
-                    cells.append(md_cell(f"```python\n{unit[0][1]}\n```", "notes"))
+            state.update(used=block_height(heading), start="-")
+
+        def note(text):
+            if state["start"] == "-":
+                cells.append(md_cell(text, "notes"))
+            else:                                            # nothing shown yet (no heading): show it
+                show(text)
+
+        def show(text):
+            cells.append(md_cell(text, state["start"]))
+            state["used"] += block_height(text)
+            state["said"] += prose_words(text)
+            state["start"], state["content"] = "-", True
+
+        def new_subslide():
+            nonlocal n_sub
+            cont = f"### {name} (continued)"
+            cells.append(md_cell(cont, "subslide"))
+            state.update(used=block_height(cont), said=0, start="-", content=False, full=False)
+            n_sub += 1
+
+        units = _units(items)
+        for u, unit in enumerate(units):
+            kinds = [k for k, _ in unit]
+            if set(kinds) <= {"code", "note"}:                   # speaker notes only
+                for kind, item in unit:
+                    note(f"```python\n{item}\n```" if kind == "code" else item)
                 continue
-            heights = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[0] for k, x in unit]
-            least = [block_height(x) if k == "md" else 0 if k == "code" else output_height(x)[1] for k, x in unit]
-            need, can = sum(heights), sum(least)
-            if content and used + can > budget:                  # a new sub-slide (never after a bare title)
-                cells.append(md_cell(f"### {name} (continued)", "subslide"))
-                used, start, n_sub = _CONT_H, "-", n_sub + 1
-            content = True
-            room = budget - used
-            for (kind, item), h in zip(unit, heights):
+            if kinds == ["md"] and not heading_level(unit[0][1]):     # prose: the word rule
+                block = unit[0][1]
+                room = 0 if state["full"] else words - state["said"]
+                shown, rest = _fit_words(block, room)
+                if shown and state["used"] + block_height(shown) > budget:
+                    shown, rest = "", block
+                if shown:
+                    show(shown)
+                if rest:
+                    note(rest)
+                    state["full"] = True
+                continue
+            # a unit with an output (at most one: a figure, printed text, a table) or a sub-heading,
+            # with its lead-ins and a figure's reading: shown together
+            out_hi, out_lo = next((output_height(x) for k, x in unit if k == "out"), (0, 0))
+            fixed = sum(block_height(x) for k, x in unit if k == "read" or (k == "md" and heading_level(x)))
+            must_words = sum(prose_words(x) for k, x in unit if k == "read")
+            lead_in = [x for k, x in unit if k == "md" and not heading_level(x)]
+            if state["content"] and (state["used"] + fixed + sum(map(block_height, lead_in)) + out_lo > budget
+                                     or state["said"] + must_words + sum(map(prose_words, lead_in)) > words):
+                new_subslide()
+            # lead-in prose beyond the word rule, or without room beside the output's least size: to the notes
+            room_words = 0 if state["full"] else words - state["said"] - must_words
+            cut = {}
+            for block in lead_in:
+                shown, rest = _fit_words(block, max(0, room_words))
+                if shown and state["used"] + fixed + block_height(shown) + out_lo > budget:
+                    shown, rest = "", block
+                cut[id(block)] = (shown, rest)
+                room_words -= prose_words(shown)
+                fixed += block_height(shown) if shown else 0
+            for kind, item in unit:
                 if kind == "code":
-                    cells.append(md_cell(f"```python\n{item}\n```", "notes"))
-                    continue
-                if kind == "md":
-                    cells.append(md_cell(item, start))
-                    used += h
-                elif "image/png" in item.get("data", {}):
-                    others = need - h
-                    fit = min(h, max(room - others, 160))
-                    if fit < h or "width" not in item.get("metadata", {}).get("image/png", {}):
-                        _scale_image(item, fit)
-                    cells.append(out_cell([item], start))
-                    used += fit
-                elif item.get("output_type") == "stream" and h > room and h > budget // 2:
-                    keep = max(3, (room - 40) // _MONO_LINE)
-                    lines = item["text"].rstrip("\n").split("\n")
-                    if keep < len(lines):
-                        item = nbformat.from_dict(dict(item, text="\n".join(lines[:keep]) +
-                                                       f"\n... ({len(lines) - keep} more lines in the notebook)\n"))
-                        h = _MONO_LINE * (keep + 1) + 20
-                    cells.append(out_cell([item], start))
-                    used += h
+                    note(f"```python\n{item}\n```")
+                elif kind == "md" and id(item) in cut:
+                    shown, rest = cut[id(item)]
+                    if shown:
+                        show(shown)
+                    if rest:
+                        note(rest)
+                        state["full"] = True
+                    fixed -= block_height(shown) if shown else 0
+                elif kind in ("md", "read"):
+                    show(item)
+                    fixed -= block_height(item)
+                elif _is_figure((kind, item)):
+                    # room for the prose that follows (within the word rule), as long as the figure keeps its rule
+                    after = units[u + 1] if u + 1 < len(units) else []
+                    reserve = 0
+                    if [k for k, _ in after] == ["md"] and not heading_level(after[0][1]) and not state["full"]:
+                        shown = _fit_words(after[0][1], words - state["said"] - must_words)[0]
+                        reserve = block_height(shown) if shown else 0
+                    fit = max(min(out_hi, budget - state["used"] - fixed - reserve), out_lo)
+                    _scale_image(item, fit)
+                    cells.append(out_cell([item], state["start"]))
+                    state["used"] += fit
+                    state["start"], state["content"] = "-", True
                 else:
-                    cells.append(out_cell([item], start))
-                    used += h
-                start = "-"
+                    h, room = out_hi, budget - state["used"]
+                    if item.get("output_type") == "stream" and h > room and h > budget // 2:
+                        keep = max(3, (room - 40) // _MONO_LINE)
+                        lines = item["text"].rstrip("\n").split("\n")
+                        if keep < len(lines):
+                            item = nbformat.from_dict(dict(item, text="\n".join(lines[:keep]) +
+                                                           f"\n... ({len(lines) - keep} more lines in the notebook)\n"))
+                            h = _MONO_LINE * (keep + 1) + 20
+                    cells.append(out_cell([item], state["start"]))
+                    state["used"] += h
+                    state["start"], state["content"] = "-", True
     new = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
     return new, n_slides, n_sub
+
+
+def slide_stats(slides) -> list[dict]:
+    """Per (sub-)slide of a laid-out deck (:func:`slide_notebook`): its prose words and its figures'
+    drawn (width, height). The numbers the build prints; the browser check measures the real ones."""
+    stats = []
+    for cell in slides.cells:
+        kind = cell.metadata["slideshow"]["slide_type"]
+        if kind in ("slide", "subslide"):
+            stats.append({"words": 0, "figures": []})
+        if kind == "notes" or not stats:
+            continue
+        if cell.cell_type == "markdown":
+            stats[-1]["words"] += prose_words(cell.source)
+        else:
+            for out in cell.outputs:
+                size = out.get("metadata", {}).get("image/png")
+                if size:
+                    stats[-1]["figures"].append((size["width"], size["height"]))
+    return stats
 
 
 def build_slides(folder: str = NOTEBOOKS, out: str = os.path.join(ROOT, "build", "slides"),
@@ -696,7 +912,13 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["course", "slides", "timings", "vgg16-memory"])
     parser.add_argument("folder", nargs="?", default=NOTEBOOKS)
+    parser.add_argument("--drop-hidden", action="store_true",
+                        help="course: leave the outputs of cells tagged course-hide-slide out of the HTML pages too")
     args = parser.parse_args(argv)
+    if args.command == "course":
+        fetch_assets()
+        build_course(args.folder, drop_hidden=args.drop_hidden)
+        return 0
     commands = {"course": build_course, "slides": build_slides, "timings": timings, "vgg16-memory": vgg16_memory}
     if args.command in ("course", "slides"):
         fetch_assets()
