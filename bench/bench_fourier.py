@@ -16,7 +16,7 @@ number of steps (default 256) and the same start seed for four runs
 For each picture, from the saved uint8 image: the network's probability of
 the intended class, and the high-frequency energy (share of spectral
 energy above a quarter of the Nyquist radius,
-:func:`helpers.deepvis.radial_highpass_share`). Checks the issue's goals
+:func:`helpers.maximize.high_frequency_share`). Checks the issue's goals
 (p >= 0.9 for the Fourier pictures; their high-frequency energy at most
 half of plain pixel ascent; the earlier bound of 1.5x the blurred DeepVis preset is dropped)
 and measures the cost of one step of each run (the engine's compiled
@@ -44,29 +44,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def loop_call(card, size, parameterization, preset, steps):
     """A callable running the engine's compiled loop for ``steps`` steps on the lecture classes (traced here)."""
-    import tensorflow as tf
-
     reg = maximize.regularizers(preset)
     classes = list(card.demo_classes)
     engine = maximize.get_engine(card.model, None, "logit", card.preprocess,
                                  size=(size + 2 * reg.pad, size + 2 * reg.pad))
-    t = tf.constant(np.asarray(classes), tf.int32)
-    moves = [tf.constant(float(reg.scale)), tf.constant(float(reg.rotate))]
-    if parameterization == "fourier":
-        loop = engine.fourier_loop_function(reg.flags, (size, size))
-        p = tf.constant(maximize.initial_spectra(classes, (size, size)))
-        state = [p, tf.zeros_like(p), tf.zeros_like(p)]
-        fixed = [tf.constant(0), tf.constant(int(reg.jitter)), *moves, tf.constant(0.05)]
-    else:
-        loop = engine.loop_function(reg.flags)
-        state = [tf.constant(maximize.initial_images(classes, (size, size)))]
-        kernel = maximize._gaussian_kernel(reg.blur_sigma) if reg.blur_every else np.zeros(7, np.float32)
-        fixed = [tf.constant(0), tf.constant(int(reg.jitter)), tf.constant(kernel),
-                 tf.constant(max(1, int(reg.blur_every)))]
-        fixed += [tf.constant(float(v)) for v in (4.0, reg.l2_decay, reg.tv, reg.norm_pct, reg.contrib_pct)] + moves
-    run = lambda: loop(*state, t, tf.constant(0), tf.constant(steps), *fixed)[0].numpy()  # noqa: E731
-    run()  # trace outside the timing
-    return run
+    start = (maximize.initial_spectra if parameterization == "fourier" else maximize.initial_images)(
+        classes, (size, size))
+    return engine.loop_call(start, classes, steps, regs=reg, parameterization=parameterization,
+                            size=(size, size))  # traced here
 
 
 def step_costs(card, size, repeats, steps):
@@ -116,7 +101,7 @@ def main(argv=None):
             shown[label] = maximize.viewable(res)
             p = card.predict(shown[label].astype(np.float32))       # the saved uint8 pictures
             prob[label] = p[np.arange(len(classes)), classes]
-            high[label] = deepvis.radial_highpass_share(shown[label])
+            high[label] = maximize.high_frequency_share(shown[label])
             top = [card.class_names[k] for k in p.argmax(axis=1)]
             print(f"{label:36s} p(class) " + "  ".join(f"{n} {v:.3f}" for n, v in zip(names, prob[label]))
                   + "   HF share " + "  ".join(f"{v:.3f}" for v in high[label]) + f"   top-1 {top}")

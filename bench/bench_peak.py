@@ -127,14 +127,7 @@ def peak_functions():
 def ascent_function(model, layer, objective, preprocess, batch, size, steps, targets):
     """The engine's compiled loop (no regulariser) for ``steps`` steps on one batch; returns a callable."""
     engine = maximize.get_engine(model, layer, objective, preprocess, size=(size, size))
-    loop = engine.loop_function()
-    x = tf.constant(maximize.initial_images(targets, (size, size)))
-    t = tf.constant(np.asarray(targets), tf.int32)
-    args = [tf.constant(0), tf.constant(steps), tf.constant(0), tf.constant(0), tf.zeros([maximize._MIN_KERNEL]),
-            tf.constant(1), tf.constant(4.0)] + [tf.constant(0.0)] * 6
-    run = lambda: loop(x, t, *args)[0].numpy()  # noqa: E731
-    run()  # trace
-    return run
+    return engine.loop_call(maximize.initial_images(targets, (size, size)), targets, steps)  # traced here
 
 
 def main(argv=None):

@@ -58,8 +58,6 @@ conv_layer_names = layer_tools.conv_layers
 feature_layer_names = layer_tools.feature_layers
 layer_model = layer_tools.layer_model
 layer_input_model = layer_tools.layer_input_model
-_fixed_size = layer_tools.fixed_size      # helpers.maximize imports these two names (its split renames them)
-_flexible = layer_tools.flexible_model
 
 
 def _check_activation(activation, name="activation", ranks=(3,), what="(h, w, C) for one image"):

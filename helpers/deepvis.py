@@ -13,13 +13,14 @@ what the lesson needs around it:
   each regulariser alone, and the combination, on the same start images;
 * :data:`PAPER_RUNS` and :func:`paper_table`: the paper's Table 1 (its four
   hyperparameter sets, named ``yosinski1..4`` in :data:`helpers.maximize.PRESETS`);
-* measures: :func:`highpass_energy_ratio` (share of Fourier energy at high
-  frequencies) and :func:`grey_fraction` (how sparse a clipped image is);
-  :func:`helpers.maximize.high_frequency_energy` is the other roughness measure;
+* measures: the course's one roughness measure is
+  :func:`helpers.maximize.high_frequency_share` (``radial_highpass_share`` here
+  is its old name); :func:`helpers.maximize.grey_fraction` (how sparse a
+  clipped image is) is re-exported;
 * :data:`PARAMETERIZATION_RUNS`, :func:`compare_parameterizations`,
   :func:`picture_report`, :func:`report_figure`: pixels vs the Fourier
   parametrisation on the lecture's classes (measured from the saved uint8
-  pictures: probability and :func:`radial_highpass_share`);
+  pictures: probability and :func:`helpers.maximize.high_frequency_share`);
   :func:`rows_figure` draws labelled rows of labelled tiles (notebooks 02, 03);
 * :func:`find_class`: a class id from a typed name, for any model card;
 * :func:`seconds_per_step`: the measured cost of one ascent step.
@@ -34,7 +35,10 @@ import numpy as np
 
 from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
 from . import maximize
-from .maximize import GREY, Regularizers
+from .maximize import Regularizers, grey_fraction, high_frequency_share
+
+#: The old name of :func:`helpers.maximize.high_frequency_share` (the same function).
+radial_highpass_share = high_frequency_share
 
 __all__ = [
     "COMPARISON",
@@ -44,7 +48,6 @@ __all__ = [
     "class_gradients",
     "compare_regularizers",
     "comparison_figure",
-    "highpass_energy_ratio",
     "grey_fraction",
     "radial_highpass_share",
     "PARAMETERIZATION_RUNS",
@@ -161,7 +164,7 @@ def class_gradients(model, images, classes, preprocess=None) -> dict:
     x = _as_images(images)
     scores_model = logits_model(model)
     n_classes = int(scores_model.outputs[0].shape[-1])
-    classes = maximize._check_targets(classes, n_classes, "classes", f"model {model.name!r}")
+    classes = maximize.check_targets(classes, n_classes, "classes", f"model {model.name!r}")
     if len(classes) == 1 and len(x) > 1:
         classes = np.repeat(classes, len(x))
     if len(classes) != len(x):
@@ -224,8 +227,8 @@ def compare_regularizers(model, classes, steps: int = 100, size=None, seed: int 
 def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
     """Draw the output of :func:`compare_regularizers`: one row per setting, one column per class.
 
-    Each row is labelled with its setting and, below, the mean roughness
-    (:func:`helpers.maximize.high_frequency_energy`) of its images.
+    Each row is labelled with its setting and, below, the mean high-frequency
+    share (:func:`helpers.maximize.high_frequency_share`, "HF") of its images.
 
     Args:
         results: dict label -> AscentResult (from :func:`compare_regularizers`).
@@ -249,7 +252,7 @@ def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
     for r, label in enumerate(labels):
         res = results[label]
         shown = maximize.viewable(res)
-        rough = float(np.mean(maximize.high_frequency_energy(res.images)))
+        rough = float(np.mean(high_frequency_share(res.images)))
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(shown[c], interpolation="nearest")
@@ -257,7 +260,7 @@ def comparison_figure(results: dict, titles, tile_inches: float = 1.2):
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(str(titles[c]), fontsize=9)
-        axes[r, 0].set_ylabel(f"{label}\nroughness {rough:.2f}", fontsize=8, rotation=0, ha="right", va="center")
+        axes[r, 0].set_ylabel(f"{label}\nHF {rough:.2f}", fontsize=8, rotation=0, ha="right", va="center")
     fig.tight_layout()
     return fig
 
@@ -311,7 +314,7 @@ def picture_report(card, results: dict, classes) -> dict:
     Returns:
         dict label -> dict with ``images`` (C, H, W, 3) uint8 (:func:`helpers.maximize.viewable`),
         ``p`` (C,) the probability of the intended class, ``top`` (C,) the
-        predicted class ids, ``hf`` (C,) :func:`radial_highpass_share`.
+        predicted class ids, ``hf`` (C,) :func:`helpers.maximize.high_frequency_share`.
     Used by: notebook 03 and bench/bench_fourier.py.
     """
     classes = np.asarray(list(classes), int)
@@ -320,7 +323,7 @@ def picture_report(card, results: dict, classes) -> dict:
         shown = maximize.viewable(res)
         probs = card.predict(shown.astype(np.float32))
         out[label] = {"images": shown, "p": probs[np.arange(len(classes)), classes],
-                      "top": probs.argmax(axis=1), "hf": radial_highpass_share(shown)}
+                      "top": probs.argmax(axis=1), "hf": high_frequency_share(shown)}
     return out
 
 
@@ -381,86 +384,6 @@ def rows_figure(rows: dict, titles, notes=None, tile_inches: float = 1.8, fontsi
         axes[r, 0].set_ylabel(text, fontsize=fontsize + 1, rotation=0, ha="right", va="center")
     fig.tight_layout()
     return fig
-
-
-# -------------------------------------------------------------- measures ----
-
-def highpass_energy_ratio(images, cutoff: float = 0.5) -> np.ndarray:
-    """Share of an image's Fourier energy at high spatial frequencies.
-
-    The image (grey levels: mean of the colour channels, minus its own mean)
-    is transformed with a 2-D FFT; a frequency (fy, fx) in cycles per pixel
-    counts as *high* when ``max(|fy|, |fx|) > cutoff * 0.5`` (0.5 = Nyquist).
-    White noise puts a share of about ``1 - cutoff**2`` there (0.75 for the
-    default), a smooth image almost nothing, a one-pixel checkerboard all of
-    its energy.
-
-    Args:
-        images: (N, H, W, 3) or (H, W, 3) floats or uint8.
-        cutoff: fraction of the Nyquist frequency, in (0, 1).
-    Returns:
-        (N,) float in [0, 1]; a constant image gives 0.
-    Used by: notebook 03 (regularised images hold less high-frequency energy).
-    """
-    from .maximize import _measure_images
-
-    x = _measure_images(images)
-    if not 0.0 < float(cutoff) < 1.0:
-        raise ValueError(f"cutoff must be between 0 and 1 (a fraction of the Nyquist frequency), got {cutoff!r}")
-    g = x.mean(axis=-1)
-    g = g - g.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(g, axes=(1, 2))) ** 2
-    fy = np.abs(np.fft.fftfreq(g.shape[1]))[:, None]
-    fx = np.abs(np.fft.fftfreq(g.shape[2]))[None, :]
-    high = np.maximum(fy, fx) > cutoff * 0.5
-    total = power.sum(axis=(1, 2))
-    return np.where(total > 1e-12, (power * high).sum(axis=(1, 2)) / np.where(total > 1e-12, total, 1.0), 0.0)
-
-
-def radial_highpass_share(images, radius: float = 0.25) -> np.ndarray:
-    """Share of an image's spectral energy above ``radius`` times the Nyquist frequency (radially).
-
-    Each colour channel minus its own mean is transformed with a 2-D FFT;
-    the power of frequencies with ``sqrt(fy^2 + fx^2) > radius * 0.5``
-    (cycles per pixel; 0.5 is Nyquist) is summed over the channels and
-    divided by the total. White noise puts about ``1 - pi radius^2 / 4``
-    there (0.95 for the default), a photo a few percent, a one-pixel
-    checkerboard all of it. This is the issue's "high-frequency energy".
-
-    Args:
-        images: (N, H, W, 3) or (H, W, 3) floats or uint8.
-        radius: fraction of the Nyquist frequency, in (0, 1).
-    Returns:
-        (N,) float in [0, 1]; a constant image gives 0.
-    Used by: notebooks 02 and 03 (pixel vs Fourier parameterisation), bench/bench_fourier.py.
-    """
-    from .maximize import _measure_images
-
-    x = _measure_images(images)
-    if not 0.0 < float(radius) < 1.0:
-        raise ValueError(f"radius must be between 0 and 1 (a fraction of the Nyquist frequency), got {radius!r}")
-    x = x - x.mean(axis=(1, 2), keepdims=True)
-    power = (np.abs(np.fft.fft2(x, axes=(1, 2))) ** 2).sum(axis=-1)
-    f = np.hypot(np.fft.fftfreq(x.shape[1])[:, None], np.fft.fftfreq(x.shape[2])[None, :])
-    total = power.sum(axis=(1, 2))
-    high = (power * (f > radius * 0.5)).sum(axis=(1, 2))
-    return np.where(total > 1e-12, high / np.where(total > 1e-12, total, 1.0), 0.0)
-
-
-def grey_fraction(images, tol: float = 0.5) -> np.ndarray:
-    """Share of pixels that are grey (all channels within ``tol`` of 127.5).
-
-    Args:
-        images: (N, H, W, 3) or (H, W, 3) float images 0..255 (before deprocessing).
-        tol: largest distance from grey that still counts as grey.
-    Returns:
-        (N,) float in [0, 1].
-    Used by: notebook 03 (clipping regularisers make sparse images).
-    """
-    from .maximize import _measure_images
-
-    x = _measure_images(images)
-    return (np.abs(x - GREY).max(axis=-1) <= tol).mean(axis=(1, 2))
 
 
 # ----------------------------------------------------------------- misc ----

@@ -127,14 +127,14 @@ def render_classes(card, classes, steps: int = RECIPE["steps"], seed: int = RECI
         list of the entries written to ``gallery.json`` (one dict per class).
     Used by: ``make gallery``.
     """
-    from .deepvis import radial_highpass_share
+    from .maximize import high_frequency_share
 
     size = tuple(card.input_size)
     t0 = time.perf_counter()
     final, start, res = _run(card, "class", classes, steps, seed, size, progress=progress)
     seconds = time.perf_counter() - t0
     probs = card.predict(final.astype(np.float32))
-    hf = radial_highpass_share(final)
+    hf = high_frequency_share(final)
     entries, root = [], gallery_dir(card.name)
     for i, c in enumerate(classes):
         name = card.class_names[c]
@@ -166,11 +166,11 @@ def render_filters(card, layer: str, channels, steps: int = RECIPE["steps"], see
         list of the entries written (one per channel).
     Used by: ``make gallery``.
     """
-    from .deepvis import radial_highpass_share
+    from .maximize import high_frequency_share
 
     size = tuple(size or card.input_size)
     final, start, res = _run(card, "filter", channels, steps, seed, size, layer=layer, progress=progress)
-    hf = radial_highpass_share(final)
+    hf = high_frequency_share(final)
     entries, root = [], gallery_dir(card.name)
     for i, ch in enumerate(channels):
         rel = f"filters/{layer}_{int(ch):04d}.png"

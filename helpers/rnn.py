@@ -203,14 +203,21 @@ def window_accuracy_empirical(train_bits, k: int, test_bits=None) -> float:
     pattern of the last k bits (unseen patterns guess 0), then scores it on
     test_bits (held-out strings; default: the training strings themselves,
     which is optimistic).
-    Args: train_bits (N, n) and test_bits (M, n) arrays of 0/1; k >= 0.
-    Returns: float accuracy. Used by notebook 05 (the window table).
+    Args: train_bits (N, n) and test_bits (M, n) arrays of 0/1, N >= 1 and
+        M >= 1 strings; k >= 0.
+    Returns: float accuracy in [0, 1]. Used by notebook 05 (the window table).
+    Raises: ValueError for a set of zero strings (an accuracy of nothing is
+        undefined, and a table learned from nothing only guesses 0): the
+        message names the empty argument.
     """
     train = np.asarray(train_bits)
     test = train if test_bits is None else np.asarray(test_bits)
     for name, arr in (("train_bits", train), ("test_bits", test)):
         if arr.ndim != 2 or not np.isin(arr, (0, 1)).all():
             raise ValueError(f"{name} must be a 2-D array (N, n) of 0/1, got shape {arr.shape}")
+        if len(arr) == 0:
+            raise ValueError(f"{name} holds zero strings (shape {arr.shape}): the accuracy needs at least one "
+                             "string to learn from and one to score; e.g. random_bits(1000, n).")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
         raise ValueError(f"window size k must be an integer >= 0, got {k!r}")
     k = min(int(k), train.shape[1], test.shape[1])

@@ -10,9 +10,11 @@ and asserts:
   shared by all cases is checksummed before and after each case; image
   arrays given to a case are compared with a copy);
 and, once for the whole matrix, that no file under ``data/`` changed.
+A last test feeds the matrix's check cases that are wrong in each of these
+ways and asserts that it fails for each (so a green matrix means something).
 
-Property-based tests (Hypothesis, when installed) for the image check and
-the exercise checks are at the end.
+Property-based tests (Hypothesis, when installed) of the image check and
+the exercise checks are in tests/test_properties.py.
 """
 from __future__ import annotations
 
@@ -306,14 +308,16 @@ add("regularizers-negative", ValueError, ("l2_decay",), lambda c: maximize.regul
 add("deprocess_images-nan", ValueError, ("images", "nan"), lambda c: maximize.deprocess_images(np.full((1, 4, 4, 3), np.nan)))
 add("deprocess_images-rank2", ValueError, ("images", "shape"), lambda c: maximize.deprocess_images(np.zeros((4, 4))))
 add("initial_images-size-zero", ValueError, ("size",), lambda c: maximize.initial_images([0], size=(0, 4)))
-add("high_frequency_energy-nan", ValueError, ("images", "nan"), lambda c: maximize.high_frequency_energy(np.full((1, 8, 8, 3), np.nan)))
+add("maximize_filters-preprocess-nan", ValueError, ("preprocess", "nan", "targets [0]"), lambda c: maximize.maximize_filters(c["model"], "block2_conv1", [0], steps=1, progress=False, preprocess=lambda x: x * float("nan")))
+add("window_accuracy_empirical-zero-strings", ValueError, ("test_bits", "zero strings"), lambda c: rnn.window_accuracy_empirical(np.zeros((2, 3), int), 1, np.zeros((0, 3), int)))
+add("high_frequency_share-nan", ValueError, ("images", "nan"), lambda c: maximize.high_frequency_share(np.full((1, 8, 8, 3), np.nan)))
 add("frequency_concentration-fraction", ValueError, ("fraction",), lambda c: maximize.frequency_concentration(np.zeros((1, 8, 8, 3)), fraction=2))
 add("get_engine-objective", ValueError, ("objective",), lambda c: maximize.get_engine(c["model"], "block1_conv1", objective="nope"))
 add("find_class-unknown", ValueError, ("zebra",), lambda c: deepvis.find_class(c["card"], "zebra"))
 add("class_gradients-nan", ValueError, ("images", "nan"), lambda c: deepvis.class_gradients(c["model"], np.full((1, 64, 64, 3), np.nan), [0]))
 add("seconds_per_step-steps0", ValueError, ("steps",), lambda c: deepvis.seconds_per_step(c["model"], [0], steps=0))
-add("highpass_energy_ratio-cutoff", ValueError, ("cutoff",), lambda c: deepvis.highpass_energy_ratio(np.zeros((1, 8, 8, 3)), cutoff=3))
-add("grey_fraction-nan", ValueError, ("images", "nan"), lambda c: deepvis.grey_fraction(np.full((1, 8, 8, 3), np.nan)))
+add("high_frequency_share-cutoff", ValueError, ("cutoff",), lambda c: maximize.high_frequency_share(np.zeros((1, 8, 8, 3)), cutoff=3))
+add("grey_fraction-nan", ValueError, ("images", "nan"), lambda c: maximize.grey_fraction(np.full((1, 8, 8, 3), np.nan)))
 add("compare_regularizers-variants", TypeError, ("variants", "nope"), lambda c: deepvis.compare_regularizers(c["model"], [0], steps=2, variants=["nope"]))
 add("filter_explorer-layer-unknown", ValueError, ("nope",), lambda c: __import__("helpers.widgets.filters", fromlist=["x"]).filter_explorer(c["card"], layers=["nope"]))
 add("class_explorer-bare-model", TypeError, ("card",), lambda c: __import__("helpers.widgets.deepvis", fromlist=["x"]).class_explorer(c["model"]))
@@ -369,5 +373,35 @@ def test_bad_input_gets_a_clear_error_from_helpers(ctx, fn, exc, words):
     np.testing.assert_array_equal(ctx["img"], img_before, err_msg="a bad-input case modified the caller's image")
 
 
-def test_the_matrix_is_large():
-    assert len(CASES) >= 150, f"only {len(CASES)} bad-input cases"
+def test_the_matrix_check_fails_for_each_kind_of_wrong_result(ctx):
+    """Cases that break each promise of the matrix must fail its check (else a green matrix proves nothing)."""
+    import keras
+
+    Failed = pytest.fail.Exception  # what pytest.raises raises when nothing was raised
+    check = test_bad_input_gets_a_clear_error_from_helpers
+    own = dict(ctx, img=ctx["img"].copy(),
+               model=keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)], name="scratch"))
+
+    def spoils_the_image(c):
+        c["img"][0, 0, 0] += 1.0
+        maximize.regularizers("nope")  # then a clear error from helpers
+
+    def changes_the_weights(c):
+        c["model"].layers[0].kernel.assign(c["model"].layers[0].kernel + 1.0)
+        maximize.regularizers("nope")
+
+    # case -> (fn, expected exception, words, what the check's failure says)
+    wrong = {
+        "raised outside helpers": (lambda c: np.zeros(3)[5], IndexError, (), "not from helpers"),
+        "message lacks the word": (lambda c: maximize.regularizers("nope"), ValueError, ("zebra",), "message lacks"),
+        "no error at all": (lambda c: maximize.regularizers(None), ValueError, (), "DID NOT RAISE"),
+        "another exception type": (lambda c: maximize.regularizers("nope"), TypeError, (), "unknown regulariser"),
+        "modifies the caller's image": (spoils_the_image, ValueError, ("preset",), "modified the caller's image"),
+        "changes the model's weights": (changes_the_weights, ValueError, ("preset",), "changed the model's weights"),
+    }
+    for label, (fn, exc, words, says) in wrong.items():
+        with pytest.raises((AssertionError, Failed, ValueError)) as info:
+            check(own, fn, exc, words)
+        assert says in str(info.value), (label, str(info.value)[:300])
+    ids = [p.id for p in CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})  # a repeated id hides a case

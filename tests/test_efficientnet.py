@@ -53,11 +53,14 @@ def test_logits_equal_pytorch_reference_within_float16_tolerance(model, referenc
     assert len(names) == 4 and reference["logits"].shape == (4, 1000)
     assert reference["logits"].dtype == np.float32
     logits = np.asarray(models.logits_model(model)(eff.preprocess(images), training=False))
-    diff = np.abs(logits - reference["logits"]).max()
+    diff = np.abs(logits - reference["logits"]).max()  # the difference measured here, on this machine
     assert diff <= FLOAT16_TOLERANCE, diff
-    assert float(reference["float16_max_abs_diff"]) <= FLOAT16_TOLERANCE
-    assert float(reference["float32_max_abs_diff"]) <= 1e-4
-    np.testing.assert_array_equal(logits.argmax(axis=1), reference["logits"].argmax(axis=1))
+    # float16 rounding moves a logit by hundredths; a wrong layer would reorder the classes:
+    # the five best classes of every photo, in order, are PyTorch's
+    np.testing.assert_array_equal(np.argsort(-logits, axis=1)[:, :5], np.argsort(-reference["logits"], axis=1)[:, :5])
+    softmax = lambda z: np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)  # noqa: E731
+    np.testing.assert_allclose(softmax(logits.astype(np.float64)), softmax(reference["logits"].astype(np.float64)),
+                               atol=0.01)
 
 
 def test_the_cat_is_a_cat(probs):

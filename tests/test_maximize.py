@@ -108,6 +108,28 @@ def test_dead_filter_is_grey_with_a_warning_and_no_nan(edge_model):
     assert np.all(np.isfinite(result.images)) and np.all(np.isfinite(result.history))
 
 
+def test_a_preprocess_that_makes_nan_is_named_not_called_a_dead_filter():
+    # log of a negative number: every pixel of the network's input is NaN. ShapesNet's BatchNorm and
+    # pooling turn that into finite outputs with a zero gradient, which looked like "never fired".
+    sn = load_model("shapesnet", verbose=False)
+    nan_pre = lambda x: tf.math.log(x - 300.0)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "never fired" / "zero gradient" warning either
+        with pytest.raises(ValueError, match=r"preprocess returned NaN or infinite values .* targets \[0, 1\]"):
+            maximize.maximize_filters(sn.model, sn.filter_layers[1], [0, 1], steps=2, progress=False,
+                                      preprocess=nan_pre)
+        with pytest.raises(ValueError, match=r"preprocess returned NaN .* targets \[2\]"):
+            maximize.maximize_classes(sn.model, [2], steps=2, progress=False, preprocess=nan_pre)
+        with pytest.raises(ValueError, match=r"preprocess returned NaN .* targets \[0\]"):
+            maximize.maximize_filters(sn.model, sn.filter_layers[0], [0], steps=2, progress=False,
+                                      preprocess=nan_pre, parameterization="fourier")
+    # a preprocess that is NaN for one image only names that image's target
+    one_bad = lambda x: x * tf.where(tf.range(tf.shape(x)[0]) == 1, np.nan, 1.0)[:, None, None, None]  # noqa: E731
+    with pytest.raises(ValueError, match=r"targets \[5\]:"):
+        maximize.maximize_filters(sn.model, sn.filter_layers[1], [4, 5, 6], steps=1, progress=False,
+                                  preprocess=one_bad)
+
+
 def test_same_seed_same_image_other_seed_other_image(edge_model):
     kw = dict(steps=8, progress=False, jitter=1)
     a = maximize.visualize_filters(edge_model, "conv", [0, 1], seed=3, **kw)
@@ -242,15 +264,34 @@ def test_bad_filters_and_regularisers_are_named(edge_model):
 
 # ----------------------------------------------------------- regularisers ----
 
-def test_presets_are_the_papers_table_1():
-    y = maximize.PRESETS
-    assert (y["yosinski1"].l2_decay, y["yosinski1"].blur_sigma, y["yosinski1"].blur_every,
-            y["yosinski1"].norm_pct, y["yosinski1"].contrib_pct) == (0, 0.5, 4, 50, 0)
-    assert (y["yosinski2"].l2_decay, y["yosinski2"].blur_every, y["yosinski2"].norm_pct) == (0.3, 0, 20)
-    assert (y["yosinski3"].l2_decay, y["yosinski3"].blur_sigma, y["yosinski3"].blur_every) == (1e-4, 1.0, 4)
-    assert (y["yosinski4"].blur_sigma, y["yosinski4"].contrib_pct, y["yosinski4"].norm_pct) == (0.5, 90, 0)
-    assert maximize.regularizers("yosinski3", jitter=2).jitter == 2
+def test_presets_are_the_published_values():
+    """The one place that states every preset's values (the other tests use the names).
+
+    yosinski1..4: Yosinski et al. 2015, Table 1 (decay, blur width and
+    period, norm and contribution percentiles); robust: Lucid's standard
+    transforms (Olah et al. 2017: pad 12, jitter 8, zoom 0.9..1.1, +-10
+    degrees); strong: the same border, the moves doubled (data/gallery/README.md).
+    """
+    columns = ("l2_decay", "blur_sigma", "blur_every", "norm_pct", "contrib_pct", "jitter", "tv", "scale", "rotate", "pad")
+    published = {  # one row per preset, in the columns above
+        "none":      (0,    0,   0, 0,  0,  0,  0,   0,   0,  0),   # noqa: E241
+        "yosinski1": (0,    0.5, 4, 50, 0,  0,  0,   0,   0,  0),   # noqa: E241
+        "yosinski2": (0.3,  0,   0, 20, 0,  0,  0,   0,   0,  0),   # noqa: E241
+        "yosinski3": (1e-4, 1.0, 4, 0,  0,  0,  0,   0,   0,  0),   # noqa: E241
+        "yosinski4": (0,    0.5, 4, 0,  90, 0,  0,   0,   0,  0),   # noqa: E241
+        "filters":   (0,    0.7, 4, 0,  0,  1,  0,   0,   0,  0),   # noqa: E241
+        "smooth":    (1e-3, 1.0, 4, 0,  0,  2,  0.2, 0,   0,  0),   # noqa: E241
+        "robust":    (0,    0,   0, 0,  0,  8,  0,   0.1, 10, 12),  # noqa: E241
+        "strong":    (0,    0,   0, 0,  0,  16, 0,   0.2, 20, 12),  # noqa: E241
+    }
+    assert sorted(maximize.PRESETS) == sorted(published)
+    for name, row in published.items():
+        assert tuple(getattr(maximize.PRESETS[name], c) for c in columns) == row, name
+    R = maximize.Regularizers
+    assert maximize.regularizers("yosinski3", jitter=2) == R(l2_decay=1e-4, blur_sigma=1.0, blur_every=4, jitter=2)
     assert maximize.regularizers().describe() == "none"
+    assert R(jitter=8, scale=0.1, rotate=10, pad=12).describe() == "jitter=8, scale=0.1, rotate=10, pad=12"
+    assert R(l2_decay=1e-4, blur_sigma=1.0, blur_every=4, tv=0.5).describe() == "l2_decay=0.0001, blur 1 every 4, tv=0.5"
 
 
 def test_l2_decay_shrinks_towards_grey_by_hand():
@@ -276,8 +317,8 @@ def _numpy_blur(x, sigma):
 
 def test_blur_matches_a_numpy_gaussian():
     x = np.random.default_rng(0).uniform(0, 255, (2, 12, 10, 3)).astype(np.float32)
-    kernel = maximize._gaussian_kernel(1.0)
-    got = maximize._blur_graph(tf.constant(x), tf.constant(kernel)).numpy()
+    kernel = maximize.regularize.gaussian_kernel(1.0)
+    got = maximize.regularize.blur_graph(tf.constant(x), tf.constant(kernel)).numpy()
     for i in range(2):
         np.testing.assert_allclose(got[i], _numpy_blur(x[i], 1.0), atol=1e-3)
     assert got.std() < 0.6 * x.std()
@@ -285,9 +326,9 @@ def test_blur_matches_a_numpy_gaussian():
 
 def test_narrow_blur_is_padded_to_a_shared_length_without_changing_it():
     x = np.random.default_rng(1).uniform(0, 255, (1, 9, 11, 3)).astype(np.float32)
-    kernel = maximize._gaussian_kernel(0.5)
+    kernel = maximize.regularize.gaussian_kernel(0.5)
     assert kernel.size == 7 and abs(kernel.sum() - 1) < 1e-6  # radius 2, one zero tap each side
-    np.testing.assert_allclose(maximize._blur_graph(tf.constant(x), tf.constant(kernel)).numpy()[0], _numpy_blur(x[0], 0.5),
+    np.testing.assert_allclose(maximize.regularize.blur_graph(tf.constant(x), tf.constant(kernel)).numpy()[0], _numpy_blur(x[0], 0.5),
                                atol=1e-3)
 
 
@@ -297,7 +338,7 @@ def test_tv_gradient_matches_the_tape():
     with tf.GradientTape() as tape:
         tape.watch(x)
         total = tf.reduce_sum(tf.image.total_variation(x))
-    np.testing.assert_allclose(maximize._tv_gradient(x).numpy(), tape.gradient(total, x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(maximize.regularize.tv_gradient(x).numpy(), tape.gradient(total, x).numpy(), atol=1e-6)
 
 
 def test_result_does_not_depend_on_how_the_steps_are_cut():
@@ -320,14 +361,14 @@ def test_percentile_clipping_matches_numpy():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(2, 8, 8, 3)).astype(np.float32)
     score = np.linalg.norm(z, axis=-1)
-    got = maximize._grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(50.0)).numpy()
+    got = maximize.regularize.grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(50.0)).numpy()
     for i in range(2):
         order = np.sort(score[i].ravel())
         threshold = order[int(np.floor(0.5 * (order.size - 1)))]
         expected = z[i] * (score[i] >= threshold)[..., None]
         np.testing.assert_allclose(got[i], expected)
         assert (np.abs(got[i]).sum(-1) == 0).sum() == 31  # 31 of 64 pixels below the median
-    same = maximize._grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(0.0)).numpy()
+    same = maximize.regularize.grey_below_percentile(tf.constant(z), tf.constant(score), tf.constant(0.0)).numpy()
     np.testing.assert_array_equal(same, z)
 
 
@@ -434,33 +475,6 @@ def test_filter_explorer_reacts_to_its_controls(edge_model):
     assert w.pattern_view.value == pixel_view and not w.toggles["blur"].disabled  # from the cache
 
 
-# --------------------------------------------------------------- measures ----
-
-def test_frequency_concentration_by_hand():
-    flat = np.full((1, 16, 16, 3), 200.0)
-    yy, xx = np.mgrid[0:16, 0:16]
-    stripe = GREY + 50 * np.cos(2 * np.pi * 3 * xx / 16)[None, ..., None] * np.ones((1, 1, 1, 3))
-    noise = GREY + np.random.default_rng(0).normal(0, 30, (1, 16, 16, 3))
-    grey = np.full((1, 16, 16, 3), GREY)
-    got = maximize.frequency_concentration(np.concatenate([flat, stripe, noise, grey]), fraction=0.01)
-    assert got[0] == pytest.approx(1.0) and got[1] == pytest.approx(1.0)  # DC only / two frequencies
-    assert got[2] < 0.05
-    assert got[3] == 1.0
-
-
-def test_high_frequency_energy_by_hand():
-    yy, xx = np.mgrid[0:8, 0:8]
-    checker = (((yy + xx) % 2) * 255.0)[None, ..., None] * np.ones((1, 1, 1, 3))
-    ramp = np.broadcast_to(xx[None, ..., None] * 10.0, (1, 8, 8, 3))
-    # checkerboard: every neighbour pair differs by 255 in both directions, variance 255^2 / 4
-    assert maximize.high_frequency_energy(checker)[0] == pytest.approx(2 * 255**2 / (4 * 255**2 / 4))
-    # ramp 0, 10, ..., 70 along x: dx = 10 everywhere, dy = 0; variance of 0..70 in steps of 10 is 525
-    assert maximize.high_frequency_energy(ramp)[0] == pytest.approx(100 / (4 * 525))
-    noise = np.random.default_rng(0).normal(0, 1, (1, 64, 64, 3)).repeat(1, axis=0)
-    assert maximize.high_frequency_energy(noise)[0] == pytest.approx(1.0, abs=0.1)
-    assert maximize.high_frequency_energy(np.full((1, 4, 4, 3), 9.0))[0] == 0.0
-
-
 # ------------------------------------------- pixel path unchanged, by hand ----
 
 def _hand_pixel_ascent(model, init, targets, steps, lr, decay=0.0, jitter=0, seed=0, blur=None):
@@ -523,7 +537,7 @@ def test_one_fourier_coefficient_gives_the_expected_cosine(ky, kx):
     p = np.zeros((1, 3, h, w // 2 + 1, 2), np.float32)
     a, b = 0.3, -0.2
     p[0, 1, ky, kx] = (a, b)                                 # channel 1 only
-    got = maximize._spectrum_to_linear(tf.constant(p), (h, w), decay_power=1.0).numpy()[0]  # Lucid's 1/f
+    got = maximize.param.spectrum_to_linear(tf.constant(p), (h, w), decay_power=1.0).numpy()[0]  # Lucid's 1/f
     yy, xx = np.mgrid[0:h, 0:w]
     theta = 2 * np.pi * (ky * yy / h + kx * xx / w)
     f = np.hypot(ky / h if ky <= h // 2 else (ky - h) / h, kx / w)
@@ -573,30 +587,30 @@ def test_colour_decorrelation_matrix_and_its_inverse():
 
 def test_zoom_and_rotation_transform_by_hand():
     x = np.random.default_rng(0).uniform(0, 255, (2, 9, 9, 3)).astype(np.float32)
-    flags = maximize._norm_flags(maximize.regularizers(scale=0.1, rotate=10).flags)
+    flags = maximize.regularize.norm_flags(maximize.regularizers(scale=0.1, rotate=10).flags)
     seed, step = tf.constant(3), tf.constant(5)
     # no zoom, no rotation: the identity
-    same = maximize._warp_matrix(seed, step, 0.0, 0.0, 9, 9)
-    np.testing.assert_allclose(maximize._transform_graph(tf.constant(x), flags, None, same).numpy(), x, atol=1e-3)
+    same = maximize.transforms.warp_matrix(seed, step, 0.0, 0.0, 9, 9)
+    np.testing.assert_allclose(maximize.transforms.transform_graph(tf.constant(x), flags, None, same).numpy(), x, atol=1e-3)
     # a quarter turn is numpy's rot90 (one way or the other); a zoom by 2 keeps the centre pixel
-    quarter = maximize._warp_from(1.0, 90.0, 9, 9)
-    got = maximize._transform_graph(tf.constant(x), flags, None, quarter).numpy()
+    quarter = maximize.transforms.warp_from(1.0, 90.0, 9, 9)
+    got = maximize.transforms.transform_graph(tf.constant(x), flags, None, quarter).numpy()
     assert min(np.abs(got - np.rot90(x, k, axes=(1, 2))).max() for k in (1, 3)) < 1e-2
-    zoomed = maximize._transform_graph(tf.constant(x), flags, None, maximize._warp_from(2.0, 0.0, 9, 9)).numpy()
+    zoomed = maximize.transforms.transform_graph(tf.constant(x), flags, None, maximize.transforms.warp_from(2.0, 0.0, 9, 9)).numpy()
     np.testing.assert_allclose(zoomed[:, 4, 4], x[:, 4, 4], atol=1e-3)
     np.testing.assert_allclose(zoomed[:, 4, 6], x[:, 4, 5], atol=1e-3)   # 2 px from the centre reads 1 px
     # the random draws: zoom in 1 +- 0.1, angle in +-10 degrees, different at every step, same for a seed
     drawn = []
     for i in range(40):
-        m = maximize._warp_matrix(seed, tf.constant(i), 0.1, 10.0, 9, 9).numpy()[0]
+        m = maximize.transforms.warp_matrix(seed, tf.constant(i), 0.1, 10.0, 9, 9).numpy()[0]
         drawn.append((1 / np.hypot(m[0], m[1]), np.degrees(np.arctan2(m[1], m[0]))))
     drawn = np.array(drawn)
     assert (np.abs(drawn[:, 0] - 1) <= 0.1 + 1e-6).all() and (np.abs(drawn[:, 1]) <= 10 + 1e-4).all()
     assert drawn[:, 0].std() > 0.03 and drawn[:, 1].std() > 3
-    again = maximize._warp_matrix(seed, tf.constant(7), 0.1, 10.0, 9, 9).numpy()[0]
+    again = maximize.transforms.warp_matrix(seed, tf.constant(7), 0.1, 10.0, 9, 9).numpy()[0]
     np.testing.assert_allclose(1 / np.hypot(again[0], again[1]), drawn[7, 0], rtol=1e-6)
     # the pad: a grey border of the asked width around the unchanged image
-    padded = maximize._transform_graph(tf.constant(x), maximize._norm_flags((False,) * 8 + (2,)))
+    padded = maximize.transforms.transform_graph(tf.constant(x), maximize.regularize.norm_flags((False,) * 8 + (2,)))
     assert padded.shape == (2, 13, 13, 3)
     np.testing.assert_allclose(padded.numpy()[:, 2:-2, 2:-2], x, atol=1e-4)
     assert (padded.numpy()[:, :2] == GREY).all()
@@ -611,7 +625,7 @@ def test_first_fourier_step_is_adams_sign_step():
     p = tf.constant(start)
     with tf.GradientTape() as tape:
         tape.watch(p)
-        images = maximize._fourier_to_image(p, (8, 8))
+        images = maximize.param.fourier_to_image(p, (8, 8))
         out = model(images)
         total = tf.reduce_sum([tf.reduce_mean(out[b, ..., t]) for b, t in enumerate(targets)])
     g = tape.gradient(total, p).numpy()
@@ -673,12 +687,10 @@ def test_fourier_refuses_pixel_regularisers_and_unknown_parameterisations(edge_m
         maximize.regularizers(scale=0.9)
     with pytest.raises(TypeError, match="whole number"):
         maximize.regularizers(pad=1.5)
-    assert maximize.regularizers("robust").describe() == "jitter=8, scale=0.1, rotate=10, pad=12"
 
 
 def test_fourier_classes_default_to_the_strong_moves_and_filters_to_lucids(edge_model):
     """``preset="auto"`` with the spectrum: twice Lucid's moves for classes (the gallery's recipe), Lucid's for filters."""
-    assert maximize.regularizers("strong").describe() == "jitter=16, scale=0.2, rotate=20, pad=12"
     assert maximize.regularizers("strong").pad == maximize.regularizers("robust").pad   # the same cost per step
     kw = dict(steps=3, progress=False, parameterization="fourier")
     sn = load_model("shapesnet", verbose=False)

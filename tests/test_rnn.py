@@ -111,6 +111,17 @@ def test_window_accuracy_empirical():
         rnn.window_accuracy_exact(30, 3)
 
 
+def test_window_accuracy_of_zero_strings_is_refused_not_nan():
+    some = np.array([[0, 1, 1], [1, 1, 1]])
+    none = np.zeros((0, 3), int)
+    with pytest.raises(ValueError, match="test_bits holds zero strings"):
+        rnn.window_accuracy_empirical(some, 1, none)
+    with pytest.raises(ValueError, match="train_bits holds zero strings"):
+        rnn.window_accuracy_empirical(none, 1, some)
+    with pytest.raises(ValueError, match="train_bits holds zero strings"):
+        rnn.window_accuracy_empirical(none, 1)
+
+
 # ------------------------------------------------------------ numpy RNN
 
 def test_rnn_forward_hand_computed():

@@ -238,9 +238,9 @@ class ClassExplorer(widgets.VBox):
         if result.dead[0]:
             body = "the class score had a zero gradient at every step: nothing to show"
         else:
-            rough = float(maximize.high_frequency_energy(result.images)[0])
+            hf = float(maximize.high_frequency_share(result.images)[0])
             body = (f"class score {float(result.history[0, 0]):.3g} &rarr; {float(result.final[0]):.3g}, "
-                    f"probability {prob:.3f}, roughness {rough:.2f}, {seconds:.1f} s")
+                    f"probability {prob:.3f}, high-frequency share {hf:.2f}, {seconds:.1f} s")
         self.info.value = f"{self._head()}<br>{body}"
 
 
