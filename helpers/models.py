@@ -120,7 +120,7 @@ def memory_limit() -> tuple[float | None, str]:
     return min(found)
 
 
-def _vgg16_fits() -> str | None:
+def _vgg16_too_big() -> str | None:
     """None if VGG16 fits the memory limit; else the one-line reason ``auto`` prints."""
     limit, source = memory_limit()
     if limit is None or limit >= VGG16_PEAK_BYTES:
@@ -581,7 +581,7 @@ def load_model(name: str | None = None, verbose: bool = True) -> ModelCard:
     if key == "auto":
         if "auto" in _CACHE:
             return _CACHE["auto"]
-        card, reason = None, _vgg16_fits()       # a reason not to use VGG16, or None
+        card, reason = None, _vgg16_too_big()       # a reason not to use VGG16, or None
         if reason is None:
             try:
                 card = _CACHE.get("vgg16") or _vgg16_card("auto: VGG16 ImageNet weights found or downloaded")
