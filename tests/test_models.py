@@ -103,9 +103,9 @@ def test_vgg16_preprocess_matches_keras_on_numpy_and_tensors():
 
     x = np.random.default_rng(1).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
     expected = keras.applications.vgg16.preprocess_input(x.copy())
-    np.testing.assert_allclose(models.vgg16._vgg16_preprocess(x), expected, atol=1e-4)
-    np.testing.assert_allclose(models.vgg16._vgg16_preprocess(tf.constant(x)).numpy(), expected, atol=1e-4)
-    back = models.vgg16._vgg16_deprocess(expected)
+    np.testing.assert_allclose(models.vgg16_preprocess(x), expected, atol=1e-4)
+    np.testing.assert_allclose(models.vgg16_preprocess(tf.constant(x)).numpy(), expected, atol=1e-4)
+    back = models.vgg16_deprocess(expected)
     assert back.dtype == np.uint8
     assert np.abs(back.astype(float) - x).max() <= 0.5 + 1e-3
 

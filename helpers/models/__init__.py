@@ -40,8 +40,8 @@ from .card import ModelCard, ModelUnavailableError
 from .choose import MODEL_NAMES, VGG16_PEAK_BYTES, load_model
 from .h5 import load_weights_h5, save_weights_h5
 from .memory import CGROUP_ROOT, PROC_CGROUP, memory_limit
-from .vgg16 import (HDF5_SIGNATURE, NETWORK_TIMEOUT, VGG16_FILE, VGG16_MD5, VGG16_SIZE_MB, VGG16_URL, vgg16_unfilled,
-                    vgg16_weights_path)
+from .vgg16 import (HDF5_SIGNATURE, NETWORK_TIMEOUT, VGG16_FILE, VGG16_MD5, VGG16_SIZE_MB, VGG16_URL, vgg16_deprocess,
+                    vgg16_preprocess, vgg16_unfilled, vgg16_weights_path)
 
 __all__ = [
     "ModelCard",
@@ -51,6 +51,8 @@ __all__ = [
     "vgg16_weights_path",
     "memory_limit",
     "vgg16_unfilled",
+    "vgg16_preprocess",
+    "vgg16_deprocess",
     "load_weights_h5",
     "save_weights_h5",
     "VGG16_URL",

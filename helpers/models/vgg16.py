@@ -19,8 +19,8 @@ import numpy as np
 from .card import ModelCard, ModelUnavailableError
 from .h5 import load_weights_h5
 
-__all__ = ["vgg16_weights_path", "vgg16_unfilled", "VGG16_URL", "VGG16_FILE", "VGG16_MD5", "VGG16_SIZE_MB",
-           "HDF5_SIGNATURE", "NETWORK_TIMEOUT"]
+__all__ = ["vgg16_weights_path", "vgg16_unfilled", "vgg16_preprocess", "vgg16_deprocess", "VGG16_URL", "VGG16_FILE",
+           "VGG16_MD5", "VGG16_SIZE_MB", "HDF5_SIGNATURE", "NETWORK_TIMEOUT"]
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 
@@ -162,8 +162,17 @@ def vgg16_weights_path(download: bool = True) -> str:
         raise ModelUnavailableError(_offline_message("download failed", str(exc))) from None
 
 
-def _vgg16_preprocess(images):
-    """RGB 0..255 -> BGR minus ImageNet means (caffe mode); numpy or tensor."""
+def vgg16_preprocess(images):
+    """VGG16's preprocessing (``keras.applications.vgg16.preprocess_input``, caffe mode): RGB -> BGR minus
+    the ImageNet means.
+
+    Args:
+        images: (..., 3) RGB 0..255, a numpy array (or list) or a TensorFlow tensor.
+    Returns:
+        the same shape, float32, of the same kind (numpy in, numpy out; tensor in, tensor out, so it
+        can sit inside a gradient tape). The VGG16 card's ``preprocess``; the benchmarks use it with
+        random-weight VGG16s. Used by notebooks 00-04 with COURSE_MODEL=vgg16.
+    """
     if isinstance(images, np.ndarray) or np.isscalar(images) or isinstance(images, (list, tuple)):
         x = np.asarray(images, dtype=np.float32)
         return x[..., ::-1] - _CAFFE_MEAN_BGR
@@ -173,7 +182,8 @@ def _vgg16_preprocess(images):
     return tf.reverse(x, axis=[-1]) - tf.constant(_CAFFE_MEAN_BGR)
 
 
-def _vgg16_deprocess(x) -> np.ndarray:
+def vgg16_deprocess(x) -> np.ndarray:
+    """The inverse of :func:`vgg16_preprocess`: (..., 3) BGR minus means -> uint8 RGB 0..255 (clipped, rounded)."""
     x = np.asarray(x, dtype=np.float32) + _CAFFE_MEAN_BGR
     return np.clip(x[..., ::-1], 0, 255).round().astype(np.uint8)
 
@@ -220,8 +230,8 @@ def _vgg16_card(reason: str) -> ModelCard:
         model=model,
         name="vgg16",
         input_size=(224, 224),
-        preprocess=_vgg16_preprocess,
-        deprocess=_vgg16_deprocess,
+        preprocess=vgg16_preprocess,
+        deprocess=vgg16_deprocess,
         class_names=class_names(),
         last_conv_layer="block5_conv3",
         demo_classes=[130, 736, 779],  # flamingo, pool (billiard) table, school bus
