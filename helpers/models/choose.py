@@ -34,6 +34,7 @@ def _vgg16_too_big() -> str | None:
             f"{limit / 1e9:.1f} GB ({source}) and VGG16 needs about {VGG16_PEAK_BYTES / 1e9:.1f} GB; "
             "set COURSE_MODEL=vgg16 to use VGG16 anyway.")
 
+
 _CACHE: dict = {}
 
 

@@ -13,7 +13,6 @@ __all__ = ["memory_limit", "CGROUP_ROOT", "PROC_CGROUP"]
 
 #: Where the kernel's memory limit is read (cgroup v2, then v1); tests point these at fake files.
 CGROUP_ROOT = "/sys/fs/cgroup"
-
 PROC_CGROUP = "/proc/self/cgroup"
 
 

@@ -23,14 +23,11 @@ __all__ = ["vgg16_weights_path", "vgg16_unfilled", "vgg16_preprocess", "vgg16_de
            "VGG16_MD5", "VGG16_SIZE_MB", "HDF5_SIGNATURE", "NETWORK_TIMEOUT"]
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
-
 VGG16_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
     "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 )
-
 VGG16_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
-
 VGG16_SIZE_MB = 528
 
 # ImageNet's caffe means (BGR) used by keras.applications.vgg16.preprocess_input.
@@ -80,7 +77,6 @@ def _offline_message(reason: str, detail: str = "") -> str:
     )
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
 _GOOD_FILES: set = set()      # (path, size, mtime) of weights files whose md5 was checked
 
 
