@@ -21,7 +21,7 @@ known (so Grad-CAM's localisation can be measured honestly):
 * ``load_shapesnet`` / ``sample_images`` are used by the model card
   (``helpers.models.load_model("shapesnet")``) in every convnet notebook.
 
-Used by: helpers.models (the model card) and every convnet notebook when
+Used by: helpers/models.py (the model card) and every convnet notebook when
 ``COURSE_MODEL=shapesnet`` (tests, CI, offline machines); the Grad-CAM
 notebook uses ``make_shapes`` boxes for the pointing game.
 """
