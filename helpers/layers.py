@@ -20,6 +20,7 @@ helpers.cam and helpers.trust (04), the widgets and exercises.
 """
 from __future__ import annotations
 
+import gc
 import weakref
 
 from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
@@ -70,11 +71,14 @@ def forget(model) -> None:
 
     Needed after changing weights in place (:func:`helpers.trust.randomize_layers`):
     :func:`logits_model` and the guided-backpropagation clone hold *copies*
-    of some weights.
+    of some weights.  The dropped models are collected at once (``gc.collect``:
+    Keras models and compiled functions hold reference cycles, so without it a
+    dropped VGG16 clone keeps its 528 MB until Python's collector happens to run).
     """
-    _DERIVED.pop(model, None)
-    for _, _, lay in walk(model):
-        _DERIVED.pop(lay, None)
+    dropped = [_DERIVED.pop(model, None)] + [_DERIVED.pop(lay, None) for _, _, lay in walk(model)]
+    if any(dropped):
+        del dropped
+        gc.collect()
 
 
 # ------------------------------------------------------------------ walk ----

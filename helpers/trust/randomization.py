@@ -4,6 +4,8 @@ Used by notebook 04 and tools/trust_table.py.
 """
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from ..cam.methods import RANDOMIZATION_METHODS
@@ -103,7 +105,8 @@ def randomized_copy(model, seed=0, stages=None):
 
     model, _, _ = unpack_built_model(model, None, None)
     copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    for mine, theirs in zip(copy.weights, model.weights):   # variable by variable: no second copy of all weights
+        mine.assign(theirs)
     if stages is not None:
         chosen = cascade_stages(copy)
         if stages != "all":
@@ -177,6 +180,9 @@ def randomization_test(model, images, classes, methods=RANDOMIZATION_METHODS, la
             sim[m].append([ssim(a, b) for a, b in zip(trained[m], now[m])])
         if len(done) == len(wanted):
             break
+    forget(copy)                           # its pre-softmax model, guided clone and compiled functions
+    del copy
+    gc.collect()
     return {"stages": done,
             "spearman": {m: np.asarray(v, np.float64) for m, v in spear.items()},
             "ssim": {m: np.asarray(v, np.float64) for m, v in sim.items()},

@@ -4,9 +4,12 @@ Used by notebook 04 and tools/trust_table.py.
 """
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from .. import cam
+from ..layers import forget
 from .deletion import curve_auc, deletion_insertion
 from .maps import explanation_maps, per_image_arguments
 from .randomization import randomized_copy
@@ -80,6 +83,9 @@ def trust_table(model, images, labels, boxes, methods=cam.TABLE_METHODS, layer=N
         row["curves"] = {"fractions": curves["fractions"], "deletion": curves["deletion"].mean(axis=0),
                          "insertion": curves["insertion"].mean(axis=0)}
         rows.append(row)
+    forget(rand_net)                       # the random network and what was built from it go now, not at some later gc
+    del rand_net
+    gc.collect()
     return rows
 
 
