@@ -19,23 +19,7 @@ from .. import layers
 from ..inputs import check_int, unpack_built_model
 from .core import check_images, resolve_classes, grad_cam, named_classes, parse_classes, quiet_tracing, resize_heatmap
 
-__all__ = ["guided_backprop", "guided_grad_cam", "guided_model", "saliency_image", "saliency_heatmap", "PASS_BYTES"]
-
-#: Memory budget of one guided backward pass: the layer outputs of the images of a pass (4 bytes a
-#: value, per class asked) stay under this, whatever ``batch_size`` says (EfficientNet-Lite0 at
-#: 224 px: 76 MB of layer outputs per image, so 3 images a pass; VGG16 4; ShapesNet 64 px: all).
-PASS_BYTES = 256 * 2 ** 20
-
-
-def _output_bytes(model):
-    """Bytes of all layer outputs of one image (float32), nested models expanded: the tape's worst case."""
-    total = 0
-    for _, _, lay in layers.walk(model, leaves=True):
-        nodes = getattr(lay, "_inbound_nodes", None) or []
-        outs = nodes[0].output_tensors if nodes else []   # the first call (a shared layer has several)
-        for o in outs if isinstance(outs, (list, tuple)) else [outs]:
-            total += 4 * int(np.prod([d or 1 for d in o.shape[1:]]))
-    return max(total, 1)
+__all__ = ["guided_backprop", "guided_grad_cam", "guided_model", "saliency_image", "saliency_heatmap"]
 
 
 def _guided_relu(forward=None, threshold=0.0, max_value=None):
@@ -240,7 +224,6 @@ def _build_guided(model):
         return tape.batch_jacobian(sel, raw), resolved  # (N, K, H, W, C)
 
     compiled = {}
-    per_image = _output_bytes(src)
     x_spec = tf.TensorSpec((None,) + tuple(src.inputs[0].shape[1:]), tf.float32)
     c_spec = tf.TensorSpec((None, None), tf.int32)
 
@@ -253,7 +236,6 @@ def _build_guided(model):
         with quiet_tracing():
             return compiled[key][1](raw, cls)
 
-    run.bytes_per_image = per_image
     return guided, run
 
 
@@ -271,8 +253,8 @@ def guided_backprop(model, images, classes=None, *, top=None, preprocess=None, r
             works; one class per image, or top=K / an (N, K) array).
         batch_size: images per backward pass (each pass differentiates the
             whole network for every class asked), at most as many as keep the
-            pass's layer outputs under :data:`PASS_BYTES` (256 MB: 3 images of
-            EfficientNet-Lite0, 4 of VGG16); the gradients do not depend on it.
+            pass's layer outputs under :data:`helpers.layers.PASS_BYTES` (256 MB:
+            3 images of EfficientNet-Lite0, 4 of VGG16); the gradients do not depend on it.
     Returns:
         float32 (N, H, W, C) or (N, K, H, W, C) signed gradients with respect to
         the raw images (before preprocessing); see :func:`saliency_image` to
@@ -293,7 +275,7 @@ def guided_backprop(model, images, classes=None, *, top=None, preprocess=None, r
     raw, single = check_images(images, tuple(guided.inputs[0].shape[1:]), preprocess is not None)
     num_classes = int(guided.outputs[0].shape[-1])
     cls, squeeze = parse_classes(classes, len(raw), num_classes, top)
-    batch_size = max(1, min(batch_size, PASS_BYTES // (grads.bytes_per_image * cls.shape[1])))
+    batch_size = layers.images_per_pass(model, batch_size, per_image=cls.shape[1])
     outs, ids = [], []
     for s in range(0, len(raw), int(batch_size)):
         g, r = grads(tf.convert_to_tensor(raw[s:s + batch_size]), tf.constant(cls[s:s + batch_size]), preprocess)
