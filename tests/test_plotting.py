@@ -109,7 +109,7 @@ def test_sequence_shapes_figure_draws_each_shape_with_its_example():
     from matplotlib.image import AxesImage
     from matplotlib.patches import FancyBboxPatch
 
-    from helpers.plotting import SEQUENCE_EXAMPLES, _IN, _OUT, _STATE, sequence_shapes_figure
+    from helpers.plotting.sequences import SEQUENCE_EXAMPLES, _IN, _OUT, _STATE, sequence_shapes_figure
 
     matplotlib.use("Agg")
     fig, steps = sequence_shapes_figure()
