@@ -73,8 +73,8 @@ def forget(model) -> None:
     """Drop every model derived from ``model`` (and its nested models) so the next call rebuilds it.
 
     Needed after changing weights in place (:func:`helpers.trust.randomize_layers`):
-    :func:`logits_model` and the guided-backpropagation clone hold *copies*
-    of some weights.  The dropped models are collected at once (``gc.collect``:
+    :func:`logits_model` holds a *copy* of a Dense layer with a fused softmax
+    (VGG16's ``predictions``); the guided-backpropagation model shares the variables.  The dropped models are collected at once (``gc.collect``:
     Keras models and compiled functions hold reference cycles, so without it a
     dropped VGG16 clone keeps its 528 MB until Python's collector happens to run).
     """

@@ -86,7 +86,7 @@ def randomize_layers(model, layer_names, seed=0):
                 fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
                 value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
             var.assign(value.astype(np.float32))
-    forget(model)   # the pre-softmax model and the guided clone hold copies of some weights
+    forget(model)   # the pre-softmax model holds a copy of a fused softmax Dense (VGG16); recompile all
 
 
 def randomized_copy(model, seed=0, stages=None):
