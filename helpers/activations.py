@@ -492,11 +492,10 @@ def dataset_examples(model, images, layer: str, channels, k: int = 3, crop=None,
     sub, preprocess, images = _feature_model_for(model, layer, images, preprocess)
     n, H, W = images.shape[:3]
     n_channels = int(sub.outputs[0].shape[-1])
+    chans = [check_int(ch, "each channel (a channel index)") for ch in chans]
     for ch in chans:
-        if isinstance(ch, (bool, np.bool_)) or not isinstance(ch, (int, np.integer)):
-            raise TypeError(f"channels must be integers (channel indices), got {ch!r}.")
-        if not 0 <= int(ch) < n_channels:
-            raise ValueError(f"channel {int(ch)} out of range: layer {layer!r} has {n_channels} channels "
+        if not 0 <= ch < n_channels:
+            raise ValueError(f"channel {ch} out of range: layer {layer!r} has {n_channels} channels "
                              f"(0..{n_channels - 1}).")
     if crop is None:
         crop = receptive_field(model, layer, images, preprocess=preprocess)

@@ -3,7 +3,7 @@
 Used by :mod:`helpers.trust` (the SSIM window, the blurred start image of
 insertion) and :mod:`helpers.maximize.regularize` (the blur regulariser of the
 gradient ascent, notebooks 02 and 03).  A low-level module: it imports only
-numpy, so any helper may use it.
+numpy and :mod:`helpers.inputs`, so any helper may use it.
 
 Each caller keeps its own truncation, passed as ``radius``:
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
+from .inputs import check_int
 
 __all__ = ["gaussian_kernel", "separable_filter"]
 
@@ -32,14 +34,13 @@ def gaussian_kernel(sigma: float, radius: int, *, min_taps: int = 1) -> np.ndarr
     Returns:
         (max(2 radius + 1, min_taps rounded up to odd),) float64, symmetric.
     Raises:
-        ValueError: sigma not a positive finite number, radius not an int >= 0.
+        ValueError: sigma not a positive finite number, radius below 0 (TypeError: not an integer).
     Used by: :mod:`helpers.trust` (notebook 04), :mod:`helpers.maximize.regularize` (notebooks 02, 03).
     """
     if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}.")
-    if isinstance(radius, bool) or not isinstance(radius, numbers.Integral) or radius < 0:
-        raise ValueError(f"radius must be an int >= 0 (taps each side of the centre), got {radius!r}.")
-    t = np.arange(-int(radius), int(radius) + 1, dtype=np.float64)
+    radius = check_int(radius, "radius (taps each side of the centre)", 0)
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (t / float(sigma)) ** 2)
     k = k / k.sum()
     pad = max(0, (int(min_taps) - k.size + 1) // 2)

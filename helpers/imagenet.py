@@ -22,6 +22,7 @@ import re
 import numpy as np
 
 from . import DATA_DIR
+from .inputs import check_int
 
 __all__ = [
     "CLASS_INDEX_PATH",
@@ -132,10 +133,7 @@ def decode_predictions(preds, top: int = 5) -> list[list[tuple[str, str, float]]
 
     Used by 00_start_here (the book's listing 5.41 call, offline).
     """
-    if isinstance(top, bool) or not isinstance(top, numbers.Integral):
-        raise TypeError(f"top must be an int between 1 and {NUM_CLASSES}; got {top!r}.")
-    if not 1 <= top <= NUM_CLASSES:
-        raise ValueError(f"top must be between 1 and {NUM_CLASSES}; got {top}.")
+    top = check_int(top, "top", 1, NUM_CLASSES)
     try:
         scores = np.asarray(preds)
     except Exception as exc:

@@ -240,25 +240,43 @@ def named_images(images, *, name: str = "images", size=None) -> dict:
     return {f"image {i}": a for i, a in enumerate(arr)}
 
 
-def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    """``value`` as an int, or a TypeError / ValueError naming ``name`` and the allowed range.
+def _shown(value, limit: int = 60) -> str:
+    """``value`` as a student would type it: a numpy scalar as its plain number, a long repr cut."""
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
+
+def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as a Python int, or a TypeError / ValueError naming ``name`` and the allowed range.
+
+    The one integer check of ``helpers`` (counts, sizes, seeds, indices, steps).
     Accepts Python and numpy integers and floats with an integral value (3.0);
-    refuses bools, strings, NaN and non-integral numbers.
+    refuses bools (``True`` is not a count), strings, NaN, inf and
+    non-integral numbers with a TypeError ("n must be an integer, got float
+    2.5."), and a value outside ``minimum..maximum`` (either bound optional,
+    both inclusive) with a ValueError naming the range and the value ("n must
+    be at least 1, got 0.", "T must be between 1 and 12, got 40.").  ``name``
+    may carry a hint: ``check_int(k, "window size k", 0)``.  The result is a
+    Python int, so ``2 ** n`` cannot overflow as a numpy int64 would.
+
+    Used by every module of helpers that takes an integer argument (all notebooks).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}.")
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_shown(value)}.")
     if isinstance(value, numbers.Integral):
         out = int(value)
     else:
         if not np.isfinite(value) or float(value) != int(value):
-            raise TypeError(f"{name} must be an integer, got {value!r}.")
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_shown(value)}.")
         out = int(value)
-    if minimum is not None and out < minimum:
-        rng = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise ValueError(f"{name} must be {rng}, got {out}.")
-    if maximum is not None and out > maximum:
-        raise ValueError(f"{name} must be between {minimum if minimum is not None else '-inf'} and {maximum}, got {out}.")
+    if (minimum is not None and out < minimum) or (maximum is not None and out > maximum):
+        if maximum is None:
+            allowed = f"at least {minimum}"
+        elif minimum is None:
+            allowed = f"at most {maximum}"
+        else:
+            allowed = f"between {minimum} and {maximum}"
+        raise ValueError(f"{name} must be {allowed}, got {out}.")
     return out
 
 

@@ -276,7 +276,7 @@ def test_dataset_examples_and_receptive_field_refuse_bad_input(colour_model):
         activations.dataset_examples(colour_model, images[:0], "c", 0, crop=2)
     with pytest.raises(ValueError, match="empty"):
         activations.dataset_examples(colour_model, images, "c", [], crop=2)
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(TypeError, match=r"each channel \(a channel index\) must be an integer, got float 0.5"):
         activations.dataset_examples(colour_model, images, "c", [0.5], crop=2)
     with pytest.raises(ValueError, match="feature map"):
         activations.dataset_examples(colour_model, images, "logits", 0, crop=2)

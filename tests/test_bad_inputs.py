@@ -262,37 +262,39 @@ add("pad_bits-bit-2", ValueError, ("0 or 1",), lambda c: rnn.pad_bits([[0, 2, 1]
 add("parse_bits-letters", ValueError, ("'a'",), lambda c: rnn.parse_bits("10a1"))
 add("parse_bits-empty", ValueError, ("empty",), lambda c: rnn.parse_bits(""))
 add("running_parity-2", ValueError, ("0 or 1",), lambda c: rnn.running_parity([0, 1, 2]))
-add("random_bits-negative", ValueError, ("n",), lambda c: rnn.random_bits(-1, 5))
+add("random_bits-negative", ValueError, ("n must be at least 1", "got -1"), lambda c: rnn.random_bits(-1, 5))
+add("random_bits-float", TypeError, ("length must be an integer", "float 2.5"), lambda c: rnn.random_bits(3, 2.5))
+add("random_bits-bool", TypeError, ("n must be an integer", "bool"), lambda c: rnn.random_bits(True, 5))
 add("parity_batch-min-above-max", ValueError, ("min_len", "max_len"), lambda c: rnn.parity_batch(4, 5, 3))
-add("window_accuracy_exact-negative-k", ValueError, ("k",), lambda c: rnn.window_accuracy_exact(5, -1))
+add("window_accuracy_exact-negative-k", ValueError, ("window size k", "at least 0", "got -1"), lambda c: rnn.window_accuracy_exact(5, -1))
 add("rnn_step-shapes", ValueError, ("w_xh", "shape"), lambda c: rnn.rnn_step(np.zeros(3), np.zeros(2), np.zeros((3, 3)), np.zeros((3, 3)), np.zeros(3)))
 add("rnn_forward-nan", ValueError, ("xs", "nan"), lambda c: rnn.rnn_forward(np.full((4, 2), np.nan), np.zeros(3), **_W))
 add("rnn_forward-empty", ValueError, ("xs", "empty"), lambda c: rnn.rnn_forward(np.zeros((0, 2)), np.zeros(3), **_W))
-add("gradient_norms-T0", ValueError, ("t",), lambda c: rnn.gradient_norms_over_time(T=0))
-add("draw_unrolled-T0", ValueError, ("t",), lambda c: rnn.draw_unrolled(T=0))
-add("draw_unrolled-upto", ValueError, ("upto",), lambda c: rnn.draw_unrolled(T=3, upto=5))
-add("nested_expression-negative", ValueError, ("t",), lambda c: rnn.nested_expression(-1))
+add("gradient_norms-T0", ValueError, ("t must be at least 1", "got 0"), lambda c: rnn.gradient_norms_over_time(T=0))
+add("draw_unrolled-T0", ValueError, ("t (the steps drawn", "between 1 and 12", "got 0"), lambda c: rnn.draw_unrolled(T=0))
+add("draw_unrolled-upto", ValueError, ("upto (t=3)", "between 0 and 3", "got 5"), lambda c: rnn.draw_unrolled(T=3, upto=5))
+add("nested_expression-negative", ValueError, ("t must be at least 0", "got -1"), lambda c: rnn.nested_expression(-1))
 add("parity_answer-digit-2", ValueError, ("'2'",), lambda c: rnn.parity_answer("12"))
-add("word_ids-vocab0", ValueError, ("vocab",), lambda c: rnn.word_ids("a b", vocab=0))
+add("word_ids-vocab0", ValueError, ("vocab (ids are 1..vocab-1)", "at least 2", "got 0"), lambda c: rnn.word_ids("a b", vocab=0))
 add("linear_probe-lengths", ValueError, ("h_train", "y_train"), lambda c: rnn.linear_probe(np.zeros((5, 3)), np.zeros(4), np.zeros((2, 3)), np.zeros(2)))
 add("linear_probe-one-class", ValueError, ("y_train", "both"), lambda c: rnn.linear_probe(np.random.rand(5, 3), np.zeros(5), np.random.rand(2, 3), np.zeros(2)))
 add("threshold_accuracy-nan", ValueError, ("z_train", "nan"), lambda c: rnn.threshold_accuracy(np.array([np.nan, 1]), np.array([0, 1]), np.array([1.0]), np.array([1])))
-add("principal_components-k", ValueError, ("k",), lambda c: rnn.principal_components(np.zeros((5, 3)), k=5))
+add("principal_components-k", ValueError, ("k (principal components)", "between 1 and 3", "got 5"), lambda c: rnn.principal_components(np.zeros((5, 3)), k=5))
 add("relative_error-shapes", ValueError, ("shape",), lambda c: rnn.relative_error(np.zeros(3), np.zeros(4)))
 add("numerical_gradient-not-callable", TypeError, ("f", "function"), lambda c: rnn.numerical_gradient(3, np.zeros(2)))
 add("keras_simple_rnn-shapes", ValueError, ("w_hh", "shape"), lambda c: rnn.keras_simple_rnn(np.zeros((2, 3)), np.zeros((4, 4)), np.zeros(3)))
 add("keras_simple_rnn-activation", ValueError, ("activation", "nope"), lambda c: rnn.keras_simple_rnn(np.zeros((2, 3)), np.zeros((3, 3)), np.zeros(3), activation="nope"))
-add("init_rnn_weights-units0", ValueError, ("units",), lambda c: rnn.init_rnn_weights(2, 0))
-add("build_parity_gru-units0", ValueError, ("units",), lambda c: rnn.build_parity_gru(0))
+add("init_rnn_weights-units0", ValueError, ("units must be at least 1", "got 0"), lambda c: rnn.init_rnn_weights(2, 0))
+add("build_parity_gru-units0", ValueError, ("units must be at least 1", "got 0"), lambda c: rnn.build_parity_gru(0))
 add("build_shape_model-kind", ValueError, ("kind", "many"), lambda c: rnn.build_shape_model("many"))
-add("window_table-k-above-n", ValueError, ("ks", "25"), lambda c: rnn.window_table(ks=(25,), n=20, n_train=10, n_test=10))
+add("window_table-k-above-n", ValueError, ("ks[1] (a window size, 0..n)", "between 0 and 20", "got 25"), lambda c: rnn.window_table(ks=(0, 25), n=20, n_train=10, n_test=10))
 add("handbuilt_parity_table-letter", ValueError, ("'x'",), lambda c: rnn.handbuilt_parity_table("10x"))
 add("plot_running_parity-probs-length", ValueError, ("probs", "3"), lambda c: rnn.plot_running_parity("101", probs=[0.5]))
 add("run_sequence_model-length0", ValueError, ("x", "empty"), lambda c: rnn.run_sequence_model(c["gru"], np.zeros((1, 0, 1))))
 add("gru_hidden_states-no-gru", ValueError, ("gru",), lambda c: rnn.gru_hidden_states(c["mlp"], "101"))
 add("predict_parity-letters", ValueError, ("'a'",), lambda c: rnn.predict_parity(c["gru"], "10a"))
 add("predict_fixed_length-too-long", ValueError, ("7", "4"), lambda c: rnn.predict_fixed_length(c["mlp"], "1010101"))
-add("parity_accuracy-length0", ValueError, ("length",), lambda c: rnn.parity_accuracy(c["gru"], 0))
+add("parity_accuracy-length0", ValueError, ("length must be at least 1", "got 0"), lambda c: rnn.parity_accuracy(c["gru"], 0))
 
 # --- gradient ascent (notebooks 02, 03) ---------------------------------------------------------
 add("maximize_filters-size-string", TypeError, ("size",), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [0], steps=2, size="64"))
@@ -301,7 +303,7 @@ add("maximize_filters-batch_size-string", TypeError, ("batch_size",), lambda c: 
 add("maximize_filters-batch_size-zero", ValueError, ("batch_size",), lambda c: maximize.maximize_filters(c["model"], "block1_conv1", [0], steps=2, batch_size=0))
 add("maximize_filters-layer-unknown", ValueError, ("no layer named",), lambda c: maximize.maximize_filters(c["model"], "nope", [0], steps=2))
 add("maximize_classes-unknown-name", ValueError, ("zebra",), lambda c: maximize.maximize_classes(c["card"], "zebra", steps=2))
-add("maximize_classes-steps-negative", ValueError, ("steps",), lambda c: maximize.maximize_classes(c["model"], [0], steps=-1))
+add("maximize_classes-steps-negative", ValueError, ("steps must be at least 0", "got -1"), lambda c: maximize.maximize_classes(c["model"], [0], steps=-1))
 add("regularizers-unknown-preset", ValueError, ("preset", "nope"), lambda c: maximize.regularizers("nope"))
 add("regularizers-unknown-key", ValueError, ("blurr", "valid"), lambda c: maximize.regularizers(None, blurr=1))
 add("regularizers-negative", ValueError, ("l2_decay",), lambda c: maximize.regularizers(None, l2_decay=-1))
@@ -339,8 +341,10 @@ add("channel_figure-channel", ValueError, ("channel", "5"), lambda c: plotting.c
 add("activation_grids-empty", ValueError, ("activations", "empty"), lambda c: plotting.activation_grids({}))
 
 # --- data -----------------------------------------------------------------------------------------
-add("make_shapes-n0", ValueError, ("n",), lambda c: shapes.make_shapes(0))
-add("make_shapes-size-tiny", ValueError, ("size",), lambda c: shapes.make_shapes(2, size=4))
+add("make_shapes-n0", ValueError, ("n must be at least 1", "got 0"), lambda c: shapes.make_shapes(0))
+add("make_shapes-size-tiny", ValueError, ("size must be between 24 and 512", "got 4"), lambda c: shapes.make_shapes(2, size=4))
+add("make_shapes-seed-negative", ValueError, ("seed must be at least 0", "got -1"), lambda c: shapes.make_shapes(2, seed=-1))
+add("build_shapesnet-filters-float", TypeError, ("filters[1] must be an integer", "0.5"), lambda c: shapes.build_shapesnet(filters=(4, 0.5)))
 add("decode_predictions-top0", ValueError, ("top",), lambda c: imagenet.decode_predictions(np.ones((1, 1000)) / 1000, top=0))
 add("decode_predictions-nan", ValueError, ("nan",), lambda c: imagenet.decode_predictions(np.full((1, 1000), np.nan)))
 add("search_classes-int", TypeError, ("text",), lambda c: imagenet.search_classes(3))
@@ -405,3 +409,42 @@ def test_the_matrix_check_fails_for_each_kind_of_wrong_result(ctx):
         assert says in str(info.value), (label, str(info.value)[:300])
     ids = [p.id for p in CASES]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})  # a repeated id hides a case
+
+
+# ------------------------------------------------------- the one integer check ----
+
+def test_check_int_takes_integers_of_every_kind_and_refuses_the_rest():
+    from helpers.inputs import check_int
+
+    for value, expected in [(3, 3), (np.int64(3), 3), (np.uint8(3), 3), (3.0, 3), (np.float32(-2.0), -2), (10 ** 30, 10 ** 30)]:
+        out = check_int(value, "n")
+        assert out == expected and type(out) is int, (value, out)
+    for value, says in [(True, "n must be an integer, got bool True."), (np.bool_(False), "got bool False."),
+                        ("3", "n must be an integer, got str '3'."), (2.5, "n must be an integer, got float 2.5."),
+                        (float("nan"), "got float nan."), (float("inf"), "got float inf."), (None, "got NoneType None."),
+                        (np.array([3]), "got ndarray")]:
+        with pytest.raises(TypeError) as info:
+            check_int(value, "n")
+        assert says in str(info.value), (value, str(info.value))
+    for args, says in [((0, "n", 1), "n must be at least 1, got 0."), ((13, "T", 1, 12), "T must be between 1 and 12, got 13."),
+                       ((0, "T", 1, 12), "T must be between 1 and 12, got 0."), ((5, "k", None, 4), "k must be at most 4, got 5.")]:
+        with pytest.raises(ValueError) as info:
+            check_int(*args)
+        assert str(info.value) == says
+    assert check_int(1, "n", 1) == 1 and check_int(12, "T", 1, 12) == 12 and check_int(-7, "i") == -7   # bounds inclusive
+
+
+def test_helpers_has_one_integer_check():
+    """No module defines its own integer check: they call helpers.inputs.check_int (issue 26)."""
+    import re
+
+    own = []
+    for folder, _, files in os.walk(HELPERS_DIR):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+                own += [f"{os.path.relpath(path, HELPERS_DIR)}: def {m}" for m in
+                        re.findall(r"^\s*def (_?check_\w*int\w*|_check_positive\w*|_as_int\w*)\(", text, re.M)]
+    assert sorted(own) == ["exercises/_core.py: def _as_int", "inputs.py: def check_int"], own

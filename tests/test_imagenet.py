@@ -139,10 +139,14 @@ def test_decode_bad_shapes_and_values(preds, match):
 
 def test_decode_bad_top_and_dtype():
     preds = np.zeros((1, 1000))
-    with pytest.raises(ValueError, match="between 1 and 1000"):
+    with pytest.raises(ValueError, match="top must be between 1 and 1000, got 0"):
         imagenet.decode_predictions(preds, top=0)
-    with pytest.raises(TypeError, match="top must be an int"):
+    with pytest.raises(ValueError, match="top must be between 1 and 1000, got 1001"):
+        imagenet.decode_predictions(preds, top=1001)
+    with pytest.raises(TypeError, match="top must be an integer, got float 2.5"):
         imagenet.decode_predictions(preds, top=2.5)
+    with pytest.raises(TypeError, match="top must be an integer, got bool True"):
+        imagenet.decode_predictions(preds, top=True)
     with pytest.raises(TypeError, match="dtype <U"):
         imagenet.decode_predictions(np.full((1, 1000), "a"))
 

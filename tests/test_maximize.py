@@ -243,13 +243,14 @@ def test_bad_filters_and_regularisers_are_named(edge_model):
         maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, preset="sharp")
     with pytest.raises(ValueError, match=r"unknown regulariser\(s\) \['blurr'\]"):
         maximize.visualize_filters(edge_model, "conv", [0], steps=1, progress=False, blurr=1)
-    for bad, error, words in [(dict(steps=-1), ValueError, "steps must be >= 0"),
-                              (dict(steps=2.5), TypeError, "steps must be an int"),
-                              (dict(seed=-1), ValueError, "seed must be >= 0"),
-                              (dict(seed=1.5), TypeError, "seed must be an int"),
+    for bad, error, words in [(dict(steps=-1), ValueError, "steps must be at least 0, got -1"),
+                              (dict(steps=2.5), TypeError, "steps must be an integer, got float 2.5"),
+                              (dict(steps=True), TypeError, "steps must be an integer, got bool"),
+                              (dict(seed=-1), ValueError, "seed must be at least 0, got -1"),
+                              (dict(seed=1.5), TypeError, "seed must be an integer, got float 1.5"),
                               (dict(lr=0.0), ValueError, "lr .* positive"),
                               (dict(lr=float("nan")), ValueError, "lr .* positive"),
-                              (dict(callback_every=0), ValueError, "callback_every must be >= 1")]:
+                              (dict(callback_every=0), ValueError, "callback_every must be at least 1, got 0")]:
         with pytest.raises(error, match=words):
             maximize.visualize_filters(edge_model, "conv", [0], progress=False, **{"steps": 1, **bad})
     with pytest.raises(ValueError, match=r"blur_sigma=3 blurs 9 pixels each way, too wide for 8x8 images: "
@@ -685,8 +686,10 @@ def test_fourier_refuses_pixel_regularisers_and_unknown_parameterisations(edge_m
         maximize.maximize_filters(edge_model, "conv", [0], steps=1, progress=False, parameterization="fft")
     with pytest.raises(ValueError, match=r"scale=0.9 is outside"):
         maximize.regularizers(scale=0.9)
-    with pytest.raises(TypeError, match="whole number"):
+    with pytest.raises(TypeError, match=r"regulariser pad \(a whole number of pixels/steps\) must be an integer, got float 1.5"):
         maximize.regularizers(pad=1.5)
+    with pytest.raises(ValueError, match=r"regulariser jitter .* must be between 0 and 1000, got 1001"):
+        maximize.regularizers(jitter=1001)
 
 
 def test_fourier_classes_default_to_the_strong_moves_and_filters_to_lucids(edge_model):

@@ -66,8 +66,13 @@ def test_parity_batch_shapes_masks_and_targets():
 def test_parity_batch_and_pad_bits_errors():
     with pytest.raises(ValueError, match="max_len"):
         rnn.parity_batch(4, 10, 5)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n must be at least 1, got 0"):
         rnn.parity_batch(0, 3)
+    with pytest.raises(TypeError, match="max_len must be an integer, got float 5.5"):
+        rnn.parity_batch(4, 3, 5.5)
+    # an integral float is taken as the integer (helpers.inputs.check_int): the same batch as with ints
+    for a, b in zip(rnn.parity_batch(np.int64(4), 3.0, 5, seed=2), rnn.parity_batch(4, 3, 5, seed=2)):
+        np.testing.assert_array_equal(a, b)
     x, mask = rnn.pad_bits(["1", "101", "11"])
     assert x.shape == (3, 3, 1)
     assert mask.tolist() == [[True, False, False], [True, True, True], [True, True, False]]
@@ -290,7 +295,7 @@ def test_drawings_validate_and_return_axes():
     ax = rnn.draw_unrolled(3, upto=2, xs=[1, 0, 1], hs=np.ones((3, 2)))
     assert ax.get_title() == "unrolled: computed up to t = 2"
     assert rnn.draw_rnn_cycle().get_title().startswith("an RNN")
-    with pytest.raises(ValueError, match="1 to 12"):
+    with pytest.raises(ValueError, match="between 1 and 12, got 40"):
         rnn.draw_unrolled(40)
     with pytest.raises(ValueError, match="upto"):
         rnn.draw_unrolled(3, upto=5)
@@ -350,7 +355,7 @@ def test_handbuilt_mlp_weights_by_hand_for_three_bits():
     w = rnn.parity_mlp_weights(3)
     assert w["W1"].tolist() == [[1, 1, 1]] * 3 and w["b1"].tolist() == [0, -1, -2]
     assert w["W2"][:, 0].tolist() == [1, -2, 2] and w["b2"].tolist() == [0]
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n_bits must be at least 1, got 0"):
         rnn.parity_mlp_weights(0)
 
 

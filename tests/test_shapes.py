@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import shapes
-from helpers.shapes import CLASS_NAMES, IMAGE_SIZE, make_shapes
+from helpers.shapes import CLASS_NAMES, IMAGE_SIZE, make_shapes, training
 
 TEST_SEED = 777  # never used in training (training uses seed 0, the card 12345)
 
@@ -117,15 +117,29 @@ def test_class_is_not_readable_from_a_colour():
         assert acc < 0.40, f"{name}: nearest-class-mean accuracy {acc:.2f}"
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(n=0), ValueError), (dict(n=2.5), TypeError), (dict(n=True), TypeError),
-    (dict(n=3, size=8), ValueError), (dict(n=3, seed=-1), TypeError), (dict(n=3, seed=1.5), TypeError),
-    (dict(n=3, clutter="yes"), TypeError), (dict(n=3, classes=[0, 1]), ValueError),
-    (dict(n=2, classes=[0, 6]), ValueError), (dict(n=2, classes=[0.0, 1.0]), ValueError),
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(n=0), ValueError, "n must be at least 1, got 0"),
+    (dict(n=2.5), TypeError, "n must be an integer, got float 2.5"),
+    (dict(n=True), TypeError, "n must be an integer, got bool"),
+    (dict(n=3, size=8), ValueError, "size must be between 24 and 512, got 8"),
+    (dict(n=3, seed=-1), ValueError, "seed must be at least 0, got -1"),
+    (dict(n=3, seed=1.5), TypeError, "seed must be an integer, got float 1.5"),
+    (dict(n=3, clutter="yes"), TypeError, "clutter must be True or False"),
+    (dict(n=3, classes=[0, 1]), ValueError, r"classes must be 3 integer class ids \(shape \(3,\)\)"),
+    (dict(n=2, classes=[0, 6]), ValueError, r"classes must be in 0..5"),
+    (dict(n=2, classes=[0.0, 1.0]), ValueError, "integer class ids"),
 ])
-def test_bad_arguments_give_clear_errors(kwargs, error):
-    with pytest.raises(error):
+def test_bad_arguments_give_clear_errors(kwargs, error, words):
+    with pytest.raises(error, match=words):
         make_shapes(**kwargs)
+
+
+def test_integral_numbers_are_taken_as_integers():
+    """numpy integers and floats like 3.0 give the same arrays as Python ints (helpers.inputs.check_int)."""
+    a = make_shapes(3, seed=5, size=32)
+    b = make_shapes(np.int64(3), seed=np.uint8(5), size=32.0)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
 
 
 # -------------------------------------------------------------- model ----
@@ -202,12 +216,12 @@ def test_training_budget_stops_and_decays_the_rate():
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1.0), loss="mse")
     x, y = np.zeros((40, 2), np.float32), np.zeros((40, 1), np.float32)
     # Plenty of time: all 10 steps, the rate follows the cosine to ~0.
-    cb = shapes._make_budget_callback(total_steps=10, base_lr=1.0, train_budget_s=1e6)
+    cb = training._make_budget_callback(total_steps=10, base_lr=1.0, train_budget_s=1e6)
     model.fit(x, y, batch_size=4, epochs=1, callbacks=[cb], verbose=0)
     assert cb.step == 10 and not cb.stopped_by_budget
     assert float(model.optimizer.learning_rate) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.9)))
     # No time: stops after the first step and says so.
-    cb = shapes._make_budget_callback(total_steps=10, base_lr=1.0, train_budget_s=1e-9)
+    cb = training._make_budget_callback(total_steps=10, base_lr=1.0, train_budget_s=1e-9)
     model.fit(x, y, batch_size=4, epochs=1, callbacks=[cb], verbose=0)
     assert cb.step == 1 and cb.stopped_by_budget
 

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from ..gaussian import gaussian_kernel
+from ..inputs import check_int
 
 __all__ = ["GREY", "Regularizers", "PRESETS", "regularizers", "norm_flags", "MIN_KERNEL", "blur_kernel",
            "blur_graph", "tv_gradient", "rms", "grey_below_percentile"]
@@ -70,12 +71,13 @@ class Regularizers:
         }
         for name, (lo, hi) in checks.items():
             value = getattr(self, name)
+            if isinstance(lo, int):                   # pixels or steps
+                check_int(value, f"regulariser {name} (a whole number of pixels/steps)", lo, hi)
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"regulariser {name} must be a number, got {value!r}")
             if not (lo <= float(value) <= hi) or not math.isfinite(float(value)):
                 raise ValueError(f"regulariser {name}={value!r} is outside [{lo}, {hi}]")
-            if isinstance(lo, int) and int(value) != value:
-                raise TypeError(f"regulariser {name} must be a whole number of pixels/steps, got {value!r}")
         if (self.blur_every > 0) != (self.blur_sigma > 0):
             raise ValueError(
                 f"blur needs both blur_sigma > 0 and blur_every > 0 (got blur_sigma={self.blur_sigma}, "

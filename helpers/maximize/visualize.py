@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ..inputs import check_int
 from ..layers import conv_layers, find_layer, fixed_size, logits_model
 from .engine import AscentResult, get_engine, run_batched
 from .param import CLASS_FOURIER_DECAY, FOURIER_DECAY, FOURIER_REGS_MESSAGE, PARAMETERIZATIONS, \
@@ -50,24 +51,18 @@ def _setup(preset, regs, parameterization, lr, pixel_default, fourier_default="r
 
 # ------------------------------------------------------------------ filters ----
 
-def _check_int(value, name: str, minimum: int = 0) -> int:
-    """``value`` as an int >= minimum, or a TypeError / ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_run_args(steps, seed, lr, callback_every):
-    """Validate the arguments shared by the maximize_* functions (clear errors, not TensorFlow's)."""
-    _check_int(steps, "steps")
-    _check_int(seed, "seed")
-    _check_int(callback_every, "callback_every", 1)
+    """Validate the arguments shared by the maximize_* functions (clear errors, not TensorFlow's).
+
+    Returns (steps, seed, callback_every) as Python ints (3.0 is taken as 3).
+    """
+    steps, seed = check_int(steps, "steps", 0), check_int(seed, "seed", 0)
+    callback_every = check_int(callback_every, "callback_every", 1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
         raise TypeError(f"lr must be a number, got {lr!r}")
     if not (math.isfinite(float(lr)) and float(lr) > 0):
         raise ValueError(f"lr (the RMS pixel change per step) must be a positive number, got {lr!r}")
+    return steps, seed, callback_every
 
 
 def check_targets(values, count, what: str, where: str) -> np.ndarray:
@@ -108,7 +103,7 @@ def maximize_filters(model, layer: str, filters, steps: int = 30, size=None, see
 
     model, preprocess, _ = unpack_model(model, preprocess)
     reg, lr = _setup(preset, regs, parameterization, lr, None)
-    _check_run_args(steps, seed, lr, callback_every)
+    steps, seed, callback_every = _check_run_args(steps, seed, lr, callback_every)
     names = conv_layers(model)
     *_, lay = find_layer(model, layer, valid=names)
     if names and layer not in names:
@@ -203,7 +198,7 @@ def maximize_classes(model, classes, steps: int = 100, size=None, seed: int = 0,
         classes = [class_index(model, c, name="classes") for c in ([classes] if isinstance(classes, str) else classes)]
     model, preprocess, _ = unpack_model(model, preprocess)
     reg, lr = _setup(preset, regs, parameterization, lr, "yosinski3", "strong")
-    _check_run_args(steps, seed, lr, callback_every)
+    steps, seed, callback_every = _check_run_args(steps, seed, lr, callback_every)
     n_classes = logits_model(model).outputs[0].shape[-1]
     classes = check_targets(classes, n_classes, "classes", f"model {model.name!r}")
     h, w = _as_size(size, model, default=224)
