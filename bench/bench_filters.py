@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 
 import helpers  # noqa: E402,F401  (quiet TensorFlow)
 from helpers import maximize  # noqa: E402
-from helpers.models import _vgg16_preprocess  # noqa: E402
+from helpers.models import vgg16_preprocess  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -120,7 +120,7 @@ def timed(fn):
 
 def bench_layer(model, layer, n_filters, steps, size, repeats, batch_size):
     filters = list(range(n_filters))
-    pre = _vgg16_preprocess
+    pre = vgg16_preprocess
     print(f"\n== {layer}: {n_filters} filters, {steps} steps, {size} px, engine batches of "
           f"{min(batch_size, n_filters)} ==", flush=True)
 

@@ -31,12 +31,12 @@ from helpers import cam  # noqa: E402
 def bench_topk(repeats: int, k: int = 5) -> dict:
     import keras
 
-    from helpers.models import _vgg16_preprocess
+    from helpers.models import vgg16_preprocess
 
     keras.utils.set_random_seed(0)
     model = keras.applications.VGG16(weights=None)
     image = np.random.default_rng(0).uniform(0, 255, (1, 224, 224, 3)).astype(np.float32)
-    kw = dict(layer="block5_conv3", preprocess=_vgg16_preprocess)
+    kw = dict(layer="block5_conv3", preprocess=vgg16_preprocess)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # random weights: a map may be zero
         # warm-up: trace both code paths once

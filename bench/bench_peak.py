@@ -140,7 +140,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs; steps: forward + input gradient, "
           "4 FLOPs per multiply-add")
-    from helpers.models import _vgg16_preprocess, load_model
+    from helpers.models import vgg16_preprocess, load_model
 
     vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(args.size, args.size, 3))
     card = load_model("efficientnet_lite0", verbose=False)
@@ -151,7 +151,7 @@ def main(argv=None):
     for layer in args.layers.split(","):
         fl = step_flops(vgg, layer, single_channel=True)
         targets = list(range(args.batch))
-        fn = ascent_function(vgg, layer, "channel", _vgg16_preprocess, args.batch, args.size, args.steps, targets)
+        fn = ascent_function(vgg, layer, "channel", vgg16_preprocess, args.batch, args.size, args.steps, targets)
         jobs[f"VGG16 {layer} ({args.batch} x {args.size} px)"] = (fn, fl, args.batch)
     eff = step_flops(effnet_logits, effnet_logits.layers[-1].name, single_channel=False)
     classes = list(card.demo_classes)

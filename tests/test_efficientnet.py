@@ -168,7 +168,7 @@ def test_weights_file_is_a_plain_npz_without_pickles():
 
 
 def test_model_card(model):
-    models._CACHE.pop("efficientnet_lite0", None)
+    models.choose._CACHE.pop("efficientnet_lite0", None)
     try:
         card = models.load_model("efficientnet_lite0", verbose=False)
         assert card.name == "efficientnet_lite0" and card.input_size == (224, 224)
@@ -181,7 +181,7 @@ def test_model_card(model):
         top = card.top_k(samples["coffee"], k=5)[0]
         assert {967, 968} & {c for c, _, _ in top}
     finally:
-        models._CACHE.pop("efficientnet_lite0", None)
+        models.choose._CACHE.pop("efficientnet_lite0", None)
 
 
 def test_loading_needs_no_torch():

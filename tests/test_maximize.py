@@ -407,15 +407,15 @@ def vgg16():
 
 
 def test_vgg16_filters_at_a_small_size(vgg16):
-    from helpers.models import _vgg16_preprocess
+    from helpers.models import vgg16_preprocess
 
     out = maximize.visualize_filters(vgg16, "block1_conv1", [0, 5, 63], steps=2, size=32,
-                                     preprocess=_vgg16_preprocess, progress=False)
+                                     preprocess=vgg16_preprocess, progress=False)
     assert out.shape == (3, 32, 32, 3) and out.dtype == np.uint8
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         deep = maximize.maximize_filters(vgg16, "block3_conv1", [1, 2], steps=2, size=32,
-                                         preprocess=_vgg16_preprocess, progress=False)
+                                         preprocess=vgg16_preprocess, progress=False)
     assert deep.images.shape == (2, 32, 32, 3) and np.all(np.isfinite(deep.images))
     with pytest.raises(ValueError, match="block5_conv3"):
         maximize.visualize_filters(vgg16, "block6_conv1", [0], steps=1, progress=False)

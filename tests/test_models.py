@@ -9,11 +9,11 @@ from helpers import models
 
 @pytest.fixture
 def empty_keras_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / "models"))
+    monkeypatch.setattr(models.vgg16, "_keras_models_dir", lambda: str(tmp_path / "models"))
     monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
-    models._CACHE.clear()
+    models.choose._CACHE.clear()
     yield tmp_path
-    models._CACHE.clear()
+    models.choose._CACHE.clear()
 
 
 def test_vgg16_offline_fails_fast_with_a_clear_message(empty_keras_cache, monkeypatch):
@@ -73,7 +73,7 @@ def test_auto_reason_keeps_the_case_of_names(empty_keras_cache, monkeypatch, cap
     ("A", "a"),
 ])
 def test_lower_first_leaves_names_alone(sentence, expected):
-    assert models._lower_first(sentence) == expected
+    assert models.choose._lower_first(sentence) == expected
 
 
 def test_vgg16_card_from_a_weights_file(empty_keras_cache, monkeypatch):
@@ -103,9 +103,9 @@ def test_vgg16_preprocess_matches_keras_on_numpy_and_tensors():
 
     x = np.random.default_rng(1).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
     expected = keras.applications.vgg16.preprocess_input(x.copy())
-    np.testing.assert_allclose(models._vgg16_preprocess(x), expected, atol=1e-4)
-    np.testing.assert_allclose(models._vgg16_preprocess(tf.constant(x)).numpy(), expected, atol=1e-4)
-    back = models._vgg16_deprocess(expected)
+    np.testing.assert_allclose(models.vgg16_preprocess(x), expected, atol=1e-4)
+    np.testing.assert_allclose(models.vgg16_preprocess(tf.constant(x)).numpy(), expected, atol=1e-4)
+    back = models.vgg16_deprocess(expected)
     assert back.dtype == np.uint8
     assert np.abs(back.astype(float) - x).max() <= 0.5 + 1e-3
 
@@ -175,13 +175,13 @@ def test_a_damaged_file_in_keras_cache_is_named_and_auto_falls_back(empty_keras_
         msg = str(info.value)
         assert says in msg.splitlines()[0] and "Keras's cache" in msg.splitlines()[0], (name, msg)
         assert str(target) in msg and "delete it" in msg and models.VGG16_MD5 in msg, name
-        models._CACHE.clear()
+        models.choose._CACHE.clear()
         card = models.load_model("auto")
         assert card.name == "efficientnet_lite0", name
         out = capsys.readouterr().out
         assert out.count("\n") == 1 and says in out, (name, out)
         assert target.read_bytes() == data, "the course must never change Keras's cache"
-        models._CACHE.clear()
+        models.choose._CACHE.clear()
 
 
 def test_a_damaged_file_given_by_course_vgg16_weights_is_named(empty_keras_cache, monkeypatch):
@@ -201,15 +201,15 @@ def test_a_damaged_file_given_by_course_vgg16_weights_is_named(empty_keras_cache
             assert says in first, (name, first)
         assert "h5py" not in first and "Unable to synchronously" not in first
         assert path.read_bytes() == data
-        models._CACHE.clear()
+        models.choose._CACHE.clear()
 
 
 def test_paths_under_the_home_folder_are_shown_with_a_tilde(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert models._shown_path(str(tmp_path / ".keras" / "models" / "x.h5")) == "~/.keras/models/x.h5"
-    assert models._shown_path("/data/x.h5") == "/data/x.h5"
-    monkeypatch.setattr(models, "_keras_models_dir", lambda: str(tmp_path / ".keras" / "models"))
-    msg = models._offline_message("no network")
+    assert models.vgg16._shown_path(str(tmp_path / ".keras" / "models" / "x.h5")) == "~/.keras/models/x.h5"
+    assert models.vgg16._shown_path("/data/x.h5") == "/data/x.h5"
+    monkeypatch.setattr(models.vgg16, "_keras_models_dir", lambda: str(tmp_path / ".keras" / "models"))
+    msg = models.vgg16._offline_message("no network")
     assert "put it at ~/.keras/models/" + models.VGG16_FILE in msg and str(tmp_path) not in msg
 
 
@@ -225,8 +225,8 @@ def _fake_cgroup(tmp_path, monkeypatch, *, v2=None, v1=None):
         (root / "memory" / "hub" / "alice" / "memory.limit_in_bytes").write_text(f"{v1}\n")
         lines.insert(0, "4:memory:/hub/alice")
     (tmp_path / "proc_cgroup").write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(models, "CGROUP_ROOT", str(root))
-    monkeypatch.setattr(models, "PROC_CGROUP", str(tmp_path / "proc_cgroup"))
+    monkeypatch.setattr(models.memory, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(models.memory, "PROC_CGROUP", str(tmp_path / "proc_cgroup"))
     monkeypatch.delenv("MEM_LIMIT", raising=False)
 
 
@@ -253,7 +253,7 @@ def _stand_in_vgg16(monkeypatch, calls):
         calls.append(reason)
         sn = models.load_model("shapesnet", verbose=False)
         return models.ModelCard(**{**sn.__dict__, "name": "vgg16", "reason": reason})
-    monkeypatch.setattr(models, "_vgg16_card", card)
+    monkeypatch.setattr(models.choose, "_vgg16_card", card)
 
 
 def test_auto_does_not_choose_vgg16_where_it_would_not_fit(empty_keras_cache, tmp_path, monkeypatch, capsys):
@@ -265,7 +265,7 @@ def test_auto_does_not_choose_vgg16_where_it_would_not_fit(empty_keras_cache, tm
     assert card.name == "efficientnet_lite0" and calls == [], "VGG16 was loaded although 2 GB cannot hold it"
     assert out.count("\n") == 1, out
     assert "may use 2.0 GB (cgroup memory.max)" in out and "COURSE_MODEL=vgg16" in out, out
-    models._CACHE.clear()
+    models.choose._CACHE.clear()
     assert models.load_model("vgg16", verbose=False).name == "vgg16" and len(calls) == 1, \
         "COURSE_MODEL=vgg16 must still force VGG16"
 

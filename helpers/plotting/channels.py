@@ -218,7 +218,6 @@ def activation_grids(activations: dict, index: int = 0, max_channels: int = 16, 
     return fig
 
 
-
 def channel_figure(image, activation, channel: int, top=None, title: str | None = None, cmap: str = "viridis"):
     """Static twin of the activation explorer: input | one channel, enlarged | strongest channels.
 
