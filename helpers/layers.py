@@ -20,6 +20,8 @@ helpers.cam and helpers.trust (04), the widgets and exercises.
 """
 from __future__ import annotations
 
+import gc
+import math
 import weakref
 
 from . import DATA_DIR  # noqa: F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow loads)
@@ -42,6 +44,8 @@ __all__ = [
     "feature_score_model",
     "cached",
     "forget",
+    "PASS_BYTES",
+    "images_per_pass",
 ]
 
 POOLING = ("MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AveragePool2D",
@@ -69,12 +73,44 @@ def forget(model) -> None:
     """Drop every model derived from ``model`` (and its nested models) so the next call rebuilds it.
 
     Needed after changing weights in place (:func:`helpers.trust.randomize_layers`):
-    :func:`logits_model` and the guided-backpropagation clone hold *copies*
-    of some weights.
+    :func:`logits_model` holds a *copy* of a Dense layer with a fused softmax
+    (VGG16's ``predictions``); the guided-backpropagation model shares the variables.  The dropped models are collected at once (``gc.collect``:
+    Keras models and compiled functions hold reference cycles, so without it a
+    dropped VGG16 clone keeps its 528 MB until Python's collector happens to run).
     """
-    _DERIVED.pop(model, None)
-    for _, _, lay in walk(model):
-        _DERIVED.pop(lay, None)
+    dropped = [_DERIVED.pop(model, None)] + [_DERIVED.pop(lay, None) for _, _, lay in walk(model)]
+    if any(dropped):
+        del dropped
+        gc.collect()
+
+
+#: Memory budget of one batched pass through a network (Grad-CAM's forward pass, guided
+#: backpropagation): the layer outputs of the images of a pass stay under it, whatever
+#: ``batch_size`` asks (EfficientNet-Lite0 at 224 px: 76 MB of layer outputs per image, so 3
+#: images a pass; VGG16 4; ShapesNet at 64 px: 1.1 MB, so ``batch_size`` decides).
+PASS_BYTES = 256 * 2 ** 20
+
+
+def images_per_pass(model, batch_size, per_image=1) -> int:
+    """How many images one pass through ``model`` may take: ``batch_size`` capped by :data:`PASS_BYTES`.
+
+    Args:
+        model: keras.Model; batch_size: int >= 1 (what the caller asked);
+        per_image: how many times each image's layer outputs are held (K classes of a guided pass).
+    Returns:
+        int in 1..batch_size.  The results never depend on it (each image is computed alone).
+    Used by: helpers.cam (grad_cam, guided_backprop; notebook 04).
+    """
+    def build():
+        total = 0
+        for _, _, lay in walk(model, leaves=True):
+            nodes = getattr(lay, "_inbound_nodes", None) or []
+            outs = nodes[0].output_tensors if nodes else []     # the first call (a shared layer has several)
+            for o in outs if isinstance(outs, (list, tuple)) else [outs]:
+                total += 4 * math.prod(int(d or 1) for d in o.shape[1:])
+        return max(total, 1)
+
+    return max(1, min(int(batch_size), PASS_BYTES // (cached(model, ("output_bytes",), build) * max(1, int(per_image)))))
 
 
 # ------------------------------------------------------------------ walk ----

@@ -91,3 +91,26 @@ def test_class_names_resolve_the_same_way_in_every_module():
     assert list(ids) == [736, 736] and list(ids2) == [736, 130]
     with pytest.raises(ValueError, match="not a class|close matches|search_classes"):
         cam.grad_cam(card, x, "billiard tabel zzz")
+
+
+def test_images_per_pass_caps_the_batch_by_the_layer_outputs_and_leaves_the_maps_unchanged(monkeypatch):
+    import keras
+
+    from helpers import cam
+
+    inp = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inp)
+    out = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(a))
+    model = keras.Model(inp, out)
+    per_image = 4 * (8 * 8 * 4 + 4 + 2)        # bytes of the conv, pooling and dense outputs of one image
+    x = np.random.default_rng(0).uniform(0, 255, (7, 8, 8, 3)).astype(np.float32)
+    whole = cam.grad_cam(model, x, [0, 1, 0, 1, 0, 1, 0], "conv", normalize=False)
+    guided = cam.guided_backprop(model, x, [0, 1, 0, 1, 0, 1, 0])
+    monkeypatch.setattr(layers, "PASS_BYTES", 5 * per_image)
+    assert layers.images_per_pass(model, 32) == 5 and layers.images_per_pass(model, 3) == 3
+    assert layers.images_per_pass(model, 32, per_image=2) == 2
+    monkeypatch.setattr(layers, "PASS_BYTES", 2 * per_image - 1)          # 1.99 images: 1 a pass
+    assert layers.images_per_pass(model, 32) == 1
+    np.testing.assert_allclose(cam.grad_cam(model, x, [0, 1, 0, 1, 0, 1, 0], "conv", normalize=False), whole,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cam.guided_backprop(model, x, [0, 1, 0, 1, 0, 1, 0]), guided, rtol=1e-5, atol=1e-7)

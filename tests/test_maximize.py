@@ -318,7 +318,7 @@ def _numpy_blur(x, sigma):
 
 def test_blur_matches_a_numpy_gaussian():
     x = np.random.default_rng(0).uniform(0, 255, (2, 12, 10, 3)).astype(np.float32)
-    kernel = maximize.regularize.gaussian_kernel(1.0)
+    kernel = maximize.regularize.blur_kernel(1.0)
     got = maximize.regularize.blur_graph(tf.constant(x), tf.constant(kernel)).numpy()
     for i in range(2):
         np.testing.assert_allclose(got[i], _numpy_blur(x[i], 1.0), atol=1e-3)
@@ -327,7 +327,7 @@ def test_blur_matches_a_numpy_gaussian():
 
 def test_narrow_blur_is_padded_to_a_shared_length_without_changing_it():
     x = np.random.default_rng(1).uniform(0, 255, (1, 9, 11, 3)).astype(np.float32)
-    kernel = maximize.regularize.gaussian_kernel(0.5)
+    kernel = maximize.regularize.blur_kernel(0.5)
     assert kernel.size == 7 and abs(kernel.sum() - 1) < 1e-6  # radius 2, one zero tap each side
     np.testing.assert_allclose(maximize.regularize.blur_graph(tf.constant(x), tf.constant(kernel)).numpy()[0], _numpy_blur(x[0], 0.5),
                                atol=1e-3)

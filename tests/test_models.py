@@ -316,3 +316,16 @@ def test_vgg16_unfilled_is_vgg16_with_zeros():
     assert model.count_params() == 138_357_544          # VGG16's published parameter count
     assert [layer.name for layer in model.layers if layer.weights][:2] == ["block1_conv1", "block1_conv2"]
     assert all(not np.any(w.numpy()) for w in model.weights), "every variable must start at zero"
+
+
+def test_predict_in_passes_equals_one_call_of_the_network():
+    # 150 images: three passes of PREDICT_BATCH (64, 64, 22) against one direct call of the Keras model
+    from helpers.models.card import PREDICT_BATCH
+
+    card = models.load_model("shapesnet", verbose=False)
+    x = np.random.default_rng(0).uniform(0, 255, (150, *card.input_size, 3)).astype(np.float32)
+    assert len(x) > 2 * PREDICT_BATCH
+    direct = np.asarray(card.model(card.preprocess(x), training=False))
+    got = card.predict(x)
+    assert got.shape == (150, card.num_classes)
+    np.testing.assert_allclose(got, direct, rtol=1e-5, atol=1e-6)

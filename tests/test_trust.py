@@ -241,7 +241,7 @@ def test_blur_matches_a_direct_two_dimensional_convolution():
     k2 /= k2.sum()
     p = np.pad(img[0, ..., 0], r, mode="symmetric")
     ref = np.array([[(k2 * p[i:i + 2 * r + 1, j:j + 2 * r + 1]).sum() for j in range(7)] for i in range(9)])
-    np.testing.assert_allclose(trust._blur(img, sigma)[0, ..., 0], ref, atol=1e-6)
+    np.testing.assert_allclose(trust.deletion._blur(img, sigma)[0, ..., 0], ref, atol=1e-6)
 
 
 def test_deletion_insertion_rejects_mismatched_inputs(pixel_logistic):

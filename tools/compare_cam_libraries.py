@@ -24,8 +24,8 @@ What it does:
    difference.  ShapesNet: ``make_shapes(n, seed=shapes.HELDOUT_SEED)``, the
    true class; EfficientNet-Lite0: the 4 sample photos, the top-1 class.
 2. At ``cam.default_layer`` (ShapesNet: the post-ReLU ``block4_conv2``,
-   8 x 8 x 128) computes ``helpers.cam.grad_cam`` "gradcam", "gradcam++",
-   "scorecam"; pytorch-grad-cam's GradCAM, GradCAMPlusPlus, ScoreCAM on the
+   8 x 8 x 128) computes ``helpers.cam.grad_cam`` for Grad-CAM, Grad-CAM++,
+   Score-CAM (``COMPARED``, from the registry); pytorch-grad-cam's GradCAM, GradCAMPlusPlus, ScoreCAM on the
    port (``ClassifierOutputTarget``: the logit; the port takes pixels, its
    preprocessing inside, so ScoreCAM masks pixels as ours does; where the
    card has a preprocessing step, ScoreCAM again on a port taking the
@@ -159,6 +159,14 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 
 import helpers  # noqa: E402,F401  (sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported)
+from helpers.cam import REGISTRY  # noqa: E402  (no TensorFlow at import)
+
+#: The methods compared: the class names in pytorch-grad-cam and tf-keras-vis, keyed by the
+#: method's title in our registry (helpers.cam.methods); our names come from the registry.
+LIBRARY_CLASSES = {"Grad-CAM": ("GradCAM", "Gradcam"), "Grad-CAM++": ("GradCAMPlusPlus", "GradcamPlusPlus"),
+                   "Score-CAM": ("ScoreCAM", "Scorecam")}
+_OURS = {m.title: name for name, m in REGISTRY.items()}
+GRADCAM, GRADCAM_PP, SCORECAM = COMPARED = tuple(_OURS[t] for t in LIBRARY_CLASSES)
 
 # import name -> (PyPI name, what to type)
 REQUIRED = {
@@ -416,15 +424,15 @@ class _Recorder:
         cam_obj.get_cam_image = recording
 
 
-def pytorch_grad_cam_maps(port, target, x, labels, methods=("gradcam", "gradcam++", "scorecam"), chunk=10,
+def pytorch_grad_cam_maps(port, target, x, labels, methods=COMPARED, chunk=10,
                           batch_size=128):
     """{method: (raw ReLU'd (N, h, w) maps, final (N, H, W) outputs)} from pytorch-grad-cam.
 
     x: (N, H, W, C) what the port takes; labels: (N,) the target class (ClassifierOutputTarget: the logit)."""
-    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, ScoreCAM
+    import pytorch_grad_cam
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    classes = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "scorecam": ScoreCAM}
+    classes = {_OURS[t]: getattr(pytorch_grad_cam, pt) for t, (pt, _) in LIBRARY_CLASSES.items()}
     out = {}
     for key in methods:
         obj = classes[key](model=port, target_layers=[target])
@@ -453,8 +461,9 @@ def tf_keras_vis_maps(model, layer, x, labels, chunk=100, batch_size=128):
     from tf_keras_vis.utils.scores import CategoricalScore
 
     out = {}
-    runs = (("gradcam", Gradcam, True), ("gradcam++", GradcamPlusPlus, True), ("scorecam", Scorecam, True),
-            ("scorecam, softmax model", Scorecam, False))
+    tkv = {"Gradcam": Gradcam, "GradcamPlusPlus": GradcamPlusPlus, "Scorecam": Scorecam}
+    runs = tuple((_OURS[t], tkv[tk], True) for t, (_, tk) in LIBRARY_CLASSES.items()) + (
+        ("scorecam, softmax model", Scorecam, False),)
     for key, cls, linear in runs:
         vis = cls(model, model_modifier=ReplaceToLinear() if linear else None, clone=True)
         kw = dict(penultimate_layer=layer, seek_penultimate_conv_layer=False)
@@ -634,13 +643,13 @@ def main(argv=None):
         warnings.simplefilter("ignore")
         ours = {m: np.asarray(cam.grad_cam(card, images, labels, method=m, normalize=False,
                                            max_batch=64), np.float64)
-                for m in ("gradcam", "gradcam++", "scorecam")}
+                for m in COMPARED}
     chunk, batch = (1, 64) if big else (10, 128)
     pt = pytorch_grad_cam_maps(port_px, named_px[layer], images, labels, chunk=chunk, batch_size=batch)
     if not identity:   # the usual torch set-up: normalisation outside the model, so ScoreCAM masks the normalised input
         port_in, named_in = torch_port(model)
-        pt["scorecam, normalised input"] = pytorch_grad_cam_maps(port_in, named_in[layer], x, labels, ("scorecam",),
-                                                                 chunk=chunk, batch_size=batch)["scorecam"]
+        pt["scorecam, normalised input"] = pytorch_grad_cam_maps(port_in, named_in[layer], x, labels, (SCORECAM,),
+                                                                 chunk=chunk, batch_size=batch)[SCORECAM]
     tk = tf_keras_vis_maps(model, layer, x, labels, chunk=1 if big else 100, batch_size=batch)
 
     from pytorch_grad_cam.utils.image import scale_cam_image
@@ -656,15 +665,14 @@ def main(argv=None):
         return tkv_normalize(zoom(m, (1.0,) + tuple(t / s for s, t in zip(m.shape[1:], size)), order=1))
 
     rows = []
-    for m, (ours_name, pt_name, tk_name) in {"gradcam": ("Grad-CAM", "GradCAM", "Gradcam"),
-                                             "gradcam++": ("Grad-CAM++", "GradCAMPlusPlus", "GradcamPlusPlus"),
-                                             "scorecam": ("Score-CAM", "ScoreCAM", "Scorecam")}.items():
+    for ours_name, (pt_name, tk_name) in LIBRARY_CLASSES.items():
+        m = _OURS[ours_name]
         rows.append(row(f"{ours_name} vs pytorch-grad-cam {pt_name}", ours[m], pt[m][0], big_pt(ours[m]), pt[m][1]))
-        if m == "scorecam" and not identity:
+        if m == SCORECAM and not identity:   # the one compared method that masks the input
             rows.append(row("  the same, port without the preprocessing", ours[m],
                             *pt["scorecam, normalised input"][:1], big_pt(ours[m]), pt["scorecam, normalised input"][1]))
         rows.append(row(f"{ours_name} vs tf-keras-vis {tk_name}", ours[m], tk[m][0], big_tk(ours[m]), tk[m][1]))
-    rows.append(row("  the same without ReplaceToLinear", ours["scorecam"], tk["scorecam, softmax model"][0]))
+    rows.append(row("  the same without ReplaceToLinear", ours[SCORECAM], tk["scorecam, softmax model"][0]))
     print()
     print(f"{desc}; layer {layer} {fmap}.")
     print("Per image: Pearson r and Spearman rho between our map and the library's at the feature-map")
@@ -699,13 +707,13 @@ def main(argv=None):
               f"ours {np.nanmean(r_our):.4f} / {np.nanmin(r_our):.4f}")
 
     gc = np.maximum(np.einsum("nhwk,nk->nhw", A, g.mean(axis=(1, 2))), 0.0)
-    show("gradcam", "Grad-CAM: w = mean of g  [lib: pytorch-grad-cam]", gc, pt["gradcam"][0])
-    show("gradcam++", "Grad-CAM++ as ours (no eps)  [lib: pytorch-grad-cam]", gradcampp_variant(A, g),
-         pt["gradcam++"][0])
-    show("gradcam++", "Grad-CAM++ with + 1e-6 in the denominator  [lib: pytorch-grad-cam]",
-         gradcampp_variant(A, g, eps=1e-6, zero_where="g"), pt["gradcam++"][0])
-    show("gradcam++", "Grad-CAM++ with alphas / their spatial sum  [lib: tf-keras-vis]",
-         gradcampp_variant(A, g, normalise_alpha=True), tk["gradcam++"][0])
+    show(GRADCAM, "Grad-CAM: w = mean of g  [lib: pytorch-grad-cam]", gc, pt[GRADCAM][0])
+    show(GRADCAM_PP, "Grad-CAM++ as ours (no eps)  [lib: pytorch-grad-cam]", gradcampp_variant(A, g),
+         pt[GRADCAM_PP][0])
+    show(GRADCAM_PP, "Grad-CAM++ with + 1e-6 in the denominator  [lib: pytorch-grad-cam]",
+         gradcampp_variant(A, g, eps=1e-6, zero_where="g"), pt[GRADCAM_PP][0])
+    show(GRADCAM_PP, "Grad-CAM++ with alphas / their spatial sum  [lib: tf-keras-vis]",
+         gradcampp_variant(A, g, normalise_alpha=True), tk[GRADCAM_PP][0])
     gmag = np.abs(g[g != 0])
     varies = float(np.max(np.ptp(g, axis=(1, 2))))
     print(f"    (g = dy^c/dA at {layer}: |g| median {np.median(gmag):.1e}, max {gmag.max():.1e}, so g^2 "
@@ -722,25 +730,25 @@ def main(argv=None):
 
     ours_sets = scores(True, False, 0.0)
     pt_sets = scores(True, True, 1e-8)
-    show("scorecam", "Score-CAM as ours: probability, half-pixel masks  [lib: ours]", sc(ours_sets, "probability"),
-         ours["scorecam"])
-    show("scorecam", "softmax over channels of y^c, masks as ours  [pytorch-grad-cam]",
-         sc(ours_sets, "channel softmax"), pt["scorecam"][0])
-    show("scorecam", "probability, masks align-corners + 1e-8  [pytorch-grad-cam]", sc(pt_sets, "probability"),
-         pt["scorecam"][0])
-    show("scorecam", "softmax over channels, masks align-corners + 1e-8  [pytorch-grad-cam]",
-         sc(pt_sets, "channel softmax"), pt["scorecam"][0])
+    show(SCORECAM, "Score-CAM as ours: probability, half-pixel masks  [lib: ours]", sc(ours_sets, "probability"),
+         ours[SCORECAM])
+    show(SCORECAM, "softmax over channels of y^c, masks as ours  [pytorch-grad-cam]",
+         sc(ours_sets, "channel softmax"), pt[SCORECAM][0])
+    show(SCORECAM, "probability, masks align-corners + 1e-8  [pytorch-grad-cam]", sc(pt_sets, "probability"),
+         pt[SCORECAM][0])
+    show(SCORECAM, "softmax over channels, masks align-corners + 1e-8  [pytorch-grad-cam]",
+         sc(pt_sets, "channel softmax"), pt[SCORECAM][0])
     if not identity:
         in_sets = scores(False, True, 1e-8)
-        show("scorecam", "the same, masking the normalised input  [pytorch-grad-cam, no preproc.]",
+        show(SCORECAM, "the same, masking the normalised input  [pytorch-grad-cam, no preproc.]",
              sc(in_sets, "channel softmax"), pt["scorecam, normalised input"][0])
-        show("scorecam", "probability, masking the normalised input  [pytorch-grad-cam, no preproc.]",
+        show(SCORECAM, "probability, masking the normalised input  [pytorch-grad-cam, no preproc.]",
              sc(in_sets, "probability"), pt["scorecam, normalised input"][0])
     tk_sets = scores(identity, True, 1e-7)
     where = "" if identity else ", normalised input"
-    show("scorecam", f"probability, masks align-corners + 1e-7{where}  [tf-keras-vis]", sc(tk_sets, "probability"),
-         tk["scorecam"][0])
-    show("scorecam", f"softmax of the probabilities, the same masks  [tkv, no ReplaceToLinear]",
+    show(SCORECAM, f"probability, masks align-corners + 1e-7{where}  [tf-keras-vis]", sc(tk_sets, "probability"),
+         tk[SCORECAM][0])
+    show(SCORECAM, f"softmax of the probabilities, the same masks  [tkv, no ReplaceToLinear]",
          sc(tk_sets, "double softmax"), tk["scorecam, softmax model"][0])
     print(f"\n{time.perf_counter() - t0:.0f} s")
 

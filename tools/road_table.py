@@ -16,7 +16,7 @@ by both fills; the seconds each fill took (forward passes included) are printed.
   model's top-1 class (with per-photo values).
 
 Run:  python tools/road_table.py --model efficientnet_lite0
-      python tools/road_table.py --model shapesnet --n 300 --scorecam-n 100
+      python tools/road_table.py --model shapesnet --n 300 --slow-n 100
 """
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="shapesnet", choices=("shapesnet", "efficientnet_lite0"))
     ap.add_argument("--n", type=int, default=300, help="held-out ShapesNet images")
-    ap.add_argument("--scorecam-n", type=int, default=None, help="images for Score-CAM (default: all)")
+    ap.add_argument("--slow-n", "--scorecam-n", type=int, default=None,
+                    help=f"images for the slow methods {cam.SLOW_METHODS} (one pass per channel; default: all)")
     ap.add_argument("--steps", type=int, default=16, help="removal steps")
     ap.add_argument("--seed", type=int, default=0, help="random order, tie-breaking and imputation noise")
     args = ap.parse_args(argv)
@@ -58,7 +59,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     results, seconds = {}, {f: 0.0 for f in trust.FILLS}
     for method in ("random order",) + METHODS:
-        n = min(len(x), args.scorecam_n or len(x)) if method == "scorecam" else len(x)
+        n = min(len(x), args.slow_n or len(x)) if method in cam.SLOW_METHODS else len(x)
         if method == "random order":
             maps = rng.random((n,) + x.shape[1:3]).astype(np.float32)
         else:

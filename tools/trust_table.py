@@ -48,11 +48,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="shapesnet", choices=("shapesnet", "efficientnet_lite0"))
     ap.add_argument("--n", type=int, default=300, help="held-out ShapesNet images")
-    ap.add_argument("--scorecam-n", type=int, default=None, help="images for Score-CAM (default: all)")
+    ap.add_argument("--slow-n", "--scorecam-n", type=int, default=None,
+                    help=f"images for the slow methods {cam.SLOW_METHODS} (one pass per channel; default: all)")
     ap.add_argument("--steps", type=int, default=16, help="deletion / insertion steps")
     ap.add_argument("--cascade-n", type=int, default=100, help="images for the per-stage cascade")
     ap.add_argument("--mosaics", type=int, default=20, help="2 x 2 photo mosaics (efficientnet_lite0)")
-    ap.add_argument("--scorecam-mosaic-n", type=int, default=16, help="mosaic objects for Score-CAM")
+    ap.add_argument("--slow-mosaic-n", "--scorecam-mosaic-n", type=int, default=16,
+                    help=f"mosaic objects for the slow methods {cam.SLOW_METHODS}")
     ap.add_argument("--fill", default="mean", choices=trust.FILLS,
                     help="deleted pixels: the image's mean colour, or ROAD's noisy linear imputation")
     args = ap.parse_args(argv)
@@ -68,7 +70,7 @@ def main(argv=None):
         probs = card.predict(x)
         print("photos (true class: probability, rank):", "; ".join(
             f"{t} {p[c]:.1%} #{int((p > p[c]).sum()) + 1}" for t, p, c in zip(np.array(data["titles"])[single], probs, y)))
-    limits = {"scorecam": args.scorecam_n} if args.scorecam_n else None
+    limits = dict.fromkeys(cam.SLOW_METHODS, args.slow_n) if args.slow_n else None
     t0 = time.perf_counter()
     rows = trust.trust_table(card, x, y, boxes, METHODS, limits=limits, steps=args.steps, fill=args.fill)
     print(f"\n{card.name}: {len(x)} images, {args.steps} deletion / insertion steps, fill {args.fill} "
@@ -79,7 +81,7 @@ def main(argv=None):
         grid = data["mosaic"]
         xm, ym, tiles = data["images"][grid], labels[grid], data["tiles"][grid]
         t0 = time.perf_counter()
-        rows = trust.trust_table(card, xm, ym, tiles, METHODS, limits={"scorecam": args.scorecam_mosaic_n},
+        rows = trust.trust_table(card, xm, ym, tiles, METHODS, limits=dict.fromkeys(cam.SLOW_METHODS, args.slow_mosaic_n),
                                  faithfulness=False)
         print(f"\ngrid pointing game: {grid.sum()} objects in {args.mosaics} mosaics, box = the tile of the "
               f"object's photo (chance: peak 0.25, in box 0.25; {time.perf_counter() - t0:.0f} s)")
@@ -88,7 +90,8 @@ def main(argv=None):
 
     n = min(len(x), args.cascade_n)
     t0 = time.perf_counter()
-    res = trust.randomization_test(card, x[:n], y[:n], ("gradcam", "gradcam++", "guided_backprop", "guided_gradcam"))
+    cheap = tuple(m for m in METHODS if m not in cam.SLOW_METHODS)
+    res = trust.randomization_test(card, x[:n], y[:n], cheap)
     print(f"\ncascading randomisation, {n} images ({time.perf_counter() - t0:.0f} s): mean Spearman / SSIM "
           "with the trained map after randomising from the output down to each stage")
     print(f"{'stage':<10}" + "".join(f"{m:>26}" for m in res["spearman"]))

@@ -30,34 +30,8 @@ re-traced with the nested model replaced by a copy that also returns the
 feature map, so no "Graph disconnected" error and no second pass through the
 base.  The user's model is never modified.
 
-Methods (``grad_cam(..., method=...)``), with w_k^c the weight of channel k:
-
-* ``"cam"``        Zhou et al. 2016, "Learning Deep Features for Discriminative
-                   Localization": w = the Dense weights, for models whose head
-                   is GlobalAveragePooling2D + Dense right after ``layer``.
-* ``"gradcam"``    Selvaraju et al. 2017, "Grad-CAM": w = spatial mean of
-                   dy^c/dA^k; map = ReLU(sum_k w_k A^k).
-* ``"gradcam++"``  Chattopadhay et al. 2018, "Grad-CAM++", eq. 19 (closed form
-                   with the exp(y^c) trick: with Y = exp(y), the 2nd and 3rd
-                   derivatives of Y are exp(y) g^2 and exp(y) g^3 for g = dy/dA
-                   of a piecewise-linear network): alpha = g^2 / (2 g^2 +
-                   sum_ab A_ab g^3), w = sum_ij alpha_ij ReLU(g_ij).  The
-                   alphas are NOT normalised per channel (the authors' code
-                   and tf-keras-vis divide them by their spatial sum) and no
-                   epsilon is added (pytorch-grad-cam adds 1e-6 to the
-                   denominator); a zero denominator gives alpha = 0.
-* ``"scorecam"``   Wang et al. 2020, "Score-CAM": w = class probability of the
-                   image masked by each upsampled, min-max normalised channel
-                   (no gradients), as in the authors' code; the masks multiply
-                   the raw image, before preprocessing.  (pytorch-grad-cam
-                   instead takes a softmax over the channels of the masked
-                   images' logits.)  Batched over channels, at most
-                   ``max_batch`` masked images per forward pass.
-* ``"layercam"``   Jiang et al. 2021, "LayerCAM", eq. 5-6: no channel weight;
-                   each position keeps its own positive gradient,
-                   map = ReLU(sum_k ReLU(dy^c/dA^k_ij) A^k_ij).
-* ``"counterfactual"``  Grad-CAM with negated gradients (Selvaraju et al.,
-                   section 3): regions whose removal would raise the score.
+The methods, each with its formula and paper, are listed where they are defined:
+:mod:`helpers.cam.methods` (the registry).
 
 Measured against the libraries (``tools/compare_cam_libraries.py``, grad-cam
 1.5.7 on a torch port of ShapesNet, tf-keras-vis 0.8.7 with ReplaceToLinear;
@@ -89,11 +63,13 @@ from .core import grad_cam, normalize_maps, resize_heatmap
 from .guided import guided_backprop, guided_grad_cam, saliency_heatmap, saliency_image
 from .localize import (LOCALIZATION_METHODS, box_iou, format_table, heatmap_box, localization_scores,
                        localization_table, maps, mass_in_box, pointing_game)
-from .methods import ALL_METHODS, GUIDED_METHODS, METHODS, REGISTRY, TABLE_METHODS
+from .methods import (ALL_METHODS, DEFAULT_METHOD, GUIDED_METHODS, METHODS, RANDOMIZATION_METHODS, REGISTRY,
+                      SLOW_METHODS, TABLE_METHODS)
 from .plot import overlay, show_cams, show_methods
 
 __all__ = [
-    "METHODS", "GUIDED_METHODS", "ALL_METHODS", "TABLE_METHODS", "REGISTRY", "LOCALIZATION_METHODS",
+    "METHODS", "GUIDED_METHODS", "ALL_METHODS", "TABLE_METHODS", "SLOW_METHODS", "RANDOMIZATION_METHODS",
+    "DEFAULT_METHOD", "REGISTRY", "LOCALIZATION_METHODS",
     "grad_cam", "maps", "feature_layers", "default_layer",
     "guided_backprop", "guided_grad_cam", "saliency_image", "saliency_heatmap",
     "normalize_maps", "resize_heatmap", "overlay", "heatmap_box", "box_iou", "pointing_game",

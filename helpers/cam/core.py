@@ -274,8 +274,9 @@ def grad_cam(model, images, classes=None, layer: str | None = None, method: str 
         score: ``"logit"`` (default, the pre-softmax y^c of the paper) or
             ``"probability"`` (after the softmax; only to show why not).
         return_classes: also return the class ids used, (N,) or (N, K).
-        batch_size: images per forward pass; max_batch: Score-CAM masked
-            images per forward pass (memory bounds).
+        batch_size: images per forward pass (at most as many as keep the
+            network's layer outputs under :data:`helpers.layers.PASS_BYTES`,
+            256 MB); max_batch: Score-CAM masked images per forward pass (memory bounds).
         progress: show a tqdm bar over batches.
     Returns:
         heatmaps float32 (N, h, w) or (N, K, h, w) (no N axis for one
@@ -306,6 +307,7 @@ def grad_cam(model, images, classes=None, layer: str | None = None, method: str 
     if kind == "forward" and score != "logit":
         raise ValueError(f"method={method!r} uses forward passes only; score='probability' does not apply.")
 
+    batch_size = layers.images_per_pass(model, batch_size)   # the network's activations of a pass stay bounded
     chunks = range(0, len(raw), batch_size)
     if progress:
         from tqdm.auto import tqdm

@@ -1,7 +1,8 @@
 """Guided backpropagation (Springenberg et al. 2015) and Guided Grad-CAM (Selvaraju et al. 2017).
 
-Both work on a *clone* of the model whose ReLU-family units pass only
-positive gradients (``tf.custom_gradient``); the user's model is untouched.
+Both work on a copy of the model's graph whose ReLU-family units pass only
+positive gradients (``tf.custom_gradient``), sharing the model's variables;
+the user's model is untouched.
 The clone is cached with the model's other derived models
 (:func:`helpers.layers.cached`; :func:`helpers.layers.forget` drops it).
 
@@ -96,7 +97,11 @@ def _output_layer(model):
 
 
 def guided_model(model):
-    """Clone of logits_model(model) whose ReLU-family units use the guided gradient; same weights.
+    """Copy of logits_model(model)'s graph whose ReLU-family units use the guided gradient.
+
+    It shares the model's layers and variables (no copy of the weights: a VGG16 costs no second
+    528 MB, and weights changed in place are followed); a layer with a fused ReLU runs with a
+    guided one swapped in only while the clone computes.
 
     Guided: ``keras.layers.ReLU`` (any max_value / threshold, negative_slope 0),
     ``LeakyReLU(negative_slope=0)`` and every ``activation`` that is relu or
@@ -109,6 +114,33 @@ def guided_model(model):
     return layers.cached(model, ("guided",), lambda: _build_guided(model))
 
 
+def _sharing(lay, swaps):
+    """A layer that runs ``lay`` (its own variables: shared, not copied) with some activations swapped.
+
+    ``swaps``: attribute name -> function (e.g. {"activation": a guided ReLU}); they are set
+    on ``lay`` only while it computes, so the user's model never sees them.
+    """
+    import keras
+
+    class Guided(keras.layers.Layer):
+        def __init__(self):
+            super().__init__(name=lay.name, dtype=lay.dtype_policy)
+            self.inner = lay
+            self.built = True
+
+        def call(self, inputs):
+            saved = {a: getattr(lay, a) for a in swaps}
+            try:
+                for a, f in swaps.items():
+                    object.__setattr__(lay, a, f)
+                return lay.call(inputs)
+            finally:
+                for a, f in saved.items():
+                    object.__setattr__(lay, a, f)
+
+    return Guided()
+
+
 def _build_guided(model):
     import keras
 
@@ -116,7 +148,7 @@ def _build_guided(model):
 
     src = layers.logits_model(model)
     out_layer = _output_layer(src)
-    pairs, unguidable = [], []
+    unguidable = []
     n_relu = [0]
 
     def relu_forward(threshold, max_value):
@@ -124,7 +156,9 @@ def _build_guided(model):
         return lambda x: keras.activations.relu(x, negative_slope=0.0, max_value=max_value, threshold=threshold)
 
     def clone(lay):
-        new = lay.__class__.from_config(lay.get_config())
+        # Layers are shared with the model (no copy of its weights) except ReLU layers, which
+        # become guided Activation layers, and layers with a fused ReLU, run with it swapped.
+        new = lay
         if isinstance(lay, keras.layers.ReLU):
             cfg = lay.get_config()
             slope, th, mv = cfg.get("negative_slope") or 0.0, cfg.get("threshold") or 0.0, cfg.get("max_value")
@@ -145,21 +179,21 @@ def _build_guided(model):
         elif isinstance(lay, (keras.layers.PReLU, keras.layers.ELU)):
             unguidable.append((lay.name, type(lay).__name__))
         elif not isinstance(lay, keras.Model):
+            swaps = {}
             for attr in ("activation", "recurrent_activation"):
                 fn = getattr(lay, attr, None)
                 if fn is None or not callable(fn):
                     continue
                 kind, info = _activation_kind(fn)
-                if kind == "relu":
-                    try:
-                        setattr(new, attr, _guided_relu(fn, threshold=info[0], max_value=info[1]))
-                    except AttributeError:  # e.g. a recurrent cell's activation
-                        unguidable.append((lay.name, f"{attr}={fn.__name__} inside {type(lay).__name__}"))
-                    else:
-                        n_relu[0] += 1
+                if kind == "relu" and isinstance(lay, keras.layers.RNN):   # its activations live in its cell
+                    unguidable.append((lay.name, f"{attr}={fn.__name__} inside {type(lay).__name__}"))
+                elif kind == "relu":
+                    swaps[attr] = _guided_relu(fn, threshold=info[0], max_value=info[1])
+                    n_relu[0] += 1
                 elif kind == "other" or (kind == "sigmoid" and (lay is not out_layer or attr != "activation")):
                     unguidable.append((lay.name, f"{attr}={getattr(fn, '__name__', fn)}"))
-        pairs.append((lay, new))
+            if swaps:
+                new = _sharing(lay, swaps)
         return new
 
     guided = keras.models.clone_model(src, clone_function=clone, recursive=True)
@@ -172,9 +206,6 @@ def _build_guided(model):
             f"ReLU); it has no rule for this activation. Use helpers.cam.grad_cam (any "
             f"differentiable model) or the plain gradient of the score (tf.GradientTape) instead."
         )
-    for old, new in pairs:
-        if old.weights:
-            new.set_weights(old.get_weights())
     probe = np.random.default_rng(0).uniform(0, 1, (1,) + tuple(src.inputs[0].shape[1:])).astype(np.float32)
     if not np.allclose(np.asarray(guided(probe, training=False)), np.asarray(src(probe, training=False)),
                        rtol=1e-4, atol=1e-4):
@@ -221,7 +252,9 @@ def guided_backprop(model, images, classes=None, *, top=None, preprocess=None, r
         model, images, classes, top, preprocess: as in :func:`helpers.cam.grad_cam` (a card
             works; one class per image, or top=K / an (N, K) array).
         batch_size: images per backward pass (each pass differentiates the
-            whole network for every class asked: lower it for VGG16 and top-5).
+            whole network for every class asked), at most as many as keep the
+            pass's layer outputs under :data:`helpers.layers.PASS_BYTES` (256 MB:
+            3 images of EfficientNet-Lite0, 4 of VGG16); the gradients do not depend on it.
     Returns:
         float32 (N, H, W, C) or (N, K, H, W, C) signed gradients with respect to
         the raw images (before preprocessing); see :func:`saliency_image` to
@@ -242,6 +275,7 @@ def guided_backprop(model, images, classes=None, *, top=None, preprocess=None, r
     raw, single = check_images(images, tuple(guided.inputs[0].shape[1:]), preprocess is not None)
     num_classes = int(guided.outputs[0].shape[-1])
     cls, squeeze = parse_classes(classes, len(raw), num_classes, top)
+    batch_size = layers.images_per_pass(model, batch_size, per_image=cls.shape[1])
     outs, ids = [], []
     for s in range(0, len(raw), int(batch_size)):
         g, r = grads(tf.convert_to_tensor(raw[s:s + batch_size]), tf.constant(cls[s:s + batch_size]), preprocess)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..inputs import check_images, unpack_built_model
 from .core import check_heatmap, grad_cam, resize_heatmap
-from .methods import ALL_METHODS, REGISTRY, canonical
+from .methods import ALL_METHODS, DEFAULT_METHOD, REGISTRY, SLOW_METHODS, canonical
 
 __all__ = ["maps", "heatmap_box", "box_iou", "pointing_game", "localization_scores", "mass_in_box",
            "localization_table", "format_table", "LOCALIZATION_METHODS"]
@@ -26,14 +26,14 @@ __all__ = ["maps", "heatmap_box", "box_iou", "pointing_game", "localization_scor
 LOCALIZATION_METHODS = ALL_METHODS
 
 
-def maps(model, images, labels, method="gradcam", layer=None, *, preprocess=None, batch_size=32, size="image",
+def maps(model, images, labels, method=DEFAULT_METHOD, layer=None, *, preprocess=None, batch_size=32, size="image",
          progress=False):
     """One map per image, for the class given per image, by any method of :data:`helpers.cam.ALL_METHODS`.
 
     Args:
         model: keras.Model or model card; images: (N, H, W, 3) 0..255.
         labels: (N,) one class id per image (or None: each image's top-1 class).
-        method: a registry name ("gradcam", "layercam", "guided_backprop", ...).
+        method: a name of :data:`helpers.cam.ALL_METHODS` (default :data:`helpers.cam.methods.DEFAULT_METHOD`).
         layer: feature layer (None: the card's / the default); preprocess,
             batch_size: as in :func:`helpers.cam.grad_cam`.
         size: "image" -> maps upsampled bilinearly to (H, W); None -> as the
@@ -275,8 +275,9 @@ def localization_table(model, images, labels, boxes, methods=ALL_METHODS, layer=
         labels: (N,) true class id of each image (the map is taken for the true class);
         boxes: (N, 4) true boxes (x0, y0, x1, y1), x1/y1 exclusive.
         methods: names from :data:`helpers.cam.ALL_METHODS` (default: all).
-        limits: dict method -> max images (e.g. ``{"scorecam": 100}``: Score-CAM
-            costs one forward pass per channel and image); others use all N.
+        limits: dict method -> max images (e.g. ``dict.fromkeys(SLOW_METHODS, 100)``:
+            a method of :data:`helpers.cam.SLOW_METHODS` costs one forward pass per
+            channel and image); others use all N.
         threshold: box threshold (fraction of the max).
     Returns:
         list of dict rows: method, n, pointing, iou, iou>=0.5, seconds; the

@@ -16,6 +16,35 @@ Two kinds of map method, both run by :func:`helpers.cam.core.grad_cam`:
 :data:`ALL_METHODS` (map methods + guided) is the list the localisation table,
 ``helpers.trust``, the widget and ``tools/`` use.
 
+Methods (``grad_cam(..., method=...)``), with w_k^c the weight of channel k:
+
+* ``"cam"``        Zhou et al. 2016, "Learning Deep Features for Discriminative
+                   Localization": w = the Dense weights, for models whose head
+                   is GlobalAveragePooling2D + Dense right after ``layer``.
+* ``"gradcam"``    Selvaraju et al. 2017, "Grad-CAM": w = spatial mean of
+                   dy^c/dA^k; map = ReLU(sum_k w_k A^k).
+* ``"gradcam++"``  Chattopadhay et al. 2018, "Grad-CAM++", eq. 19 (closed form
+                   with the exp(y^c) trick: with Y = exp(y), the 2nd and 3rd
+                   derivatives of Y are exp(y) g^2 and exp(y) g^3 for g = dy/dA
+                   of a piecewise-linear network): alpha = g^2 / (2 g^2 +
+                   sum_ab A_ab g^3), w = sum_ij alpha_ij ReLU(g_ij).  The
+                   alphas are NOT normalised per channel (the authors' code
+                   and tf-keras-vis divide them by their spatial sum) and no
+                   epsilon is added (pytorch-grad-cam adds 1e-6 to the
+                   denominator); a zero denominator gives alpha = 0.
+* ``"scorecam"``   Wang et al. 2020, "Score-CAM": w = class probability of the
+                   image masked by each upsampled, min-max normalised channel
+                   (no gradients), as in the authors' code; the masks multiply
+                   the raw image, before preprocessing.  (pytorch-grad-cam
+                   instead takes a softmax over the channels of the masked
+                   images' logits.)  Batched over channels, at most
+                   ``max_batch`` masked images per forward pass.
+* ``"layercam"``   Jiang et al. 2021, "LayerCAM", eq. 5-6: no channel weight;
+                   each position keeps its own positive gradient,
+                   map = ReLU(sum_k ReLU(dy^c/dA^k_ij) A^k_ij).
+* ``"counterfactual"``  Grad-CAM with negated gradients (Selvaraju et al.,
+                   section 3): regions whose removal would raise the score.
+
 Adding a method = one :func:`register` call here plus its test.
 """
 from __future__ import annotations
@@ -26,7 +55,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["Method", "ForwardContext", "REGISTRY", "METHODS", "GUIDED_METHODS", "ALL_METHODS",
-           "TABLE_METHODS", "DEFAULT_METHOD", "register", "canonical"]
+           "TABLE_METHODS", "SLOW_METHODS", "RANDOMIZATION_METHODS", "DEFAULT_METHOD", "register", "canonical"]
 
 
 @dataclass(frozen=True)
@@ -34,15 +63,21 @@ class Method:
     """One map method.
 
     name: the ``method=`` string; kind: "gradient" | "forward" | "guided";
-    fn: see the module docstring (None for guided); paper: the reference;
-    in_tables: False for a method whose row in a comparison table would not
-    be an explanation of the class (see its entry).
+    fn: see the module docstring; paper: the reference; title: the name a
+    paper or library prints ("Grad-CAM++"); in_tables: False for a method
+    whose row in a comparison table would not be an explanation of the class
+    (see its entry); slow: True for a method that costs one forward pass per
+    feature channel and image (Score-CAM: 128 passes per image on ShapesNet,
+    1280 on EfficientNet-Lite0, 512 on VGG16) instead of one or two: tables
+    and tools cap its number of images (:data:`SLOW_METHODS`).
     """
     name: str
     kind: str
     fn: Callable | None
     paper: str
+    title: str
     in_tables: bool = True
+    slow: bool = False
 
 
 @dataclass
@@ -69,10 +104,10 @@ class ForwardContext:
 REGISTRY: dict[str, Method] = {}
 
 
-def register(name, kind, paper, in_tables=True):
-    """Decorator adding ``fn`` to :data:`REGISTRY` under ``name``."""
+def register(name, kind, paper, title, in_tables=True, slow=False):
+    """Decorator adding ``fn`` to :data:`REGISTRY` under ``name`` (the other fields: :class:`Method`)."""
     def add(fn):
-        REGISTRY[name] = Method(name, kind, fn, paper, in_tables)
+        REGISTRY[name] = Method(name, kind, fn, paper, title, in_tables, slow)
         return fn
     return add
 
@@ -86,7 +121,7 @@ def _weighted(A, w):
 
 # ------------------------------------------------------- forward methods ----
 
-@register("cam", "forward", "Zhou et al. 2016, Learning Deep Features for Discriminative Localization",
+@register("cam", "forward", "Zhou et al. 2016, Learning Deep Features for Discriminative Localization", "CAM",
           in_tables=False)  # equals Grad-CAM on the GAP + Dense heads it applies to: a row would repeat it
 def cam(ctx):
     """w = the Dense weights of a GlobalAveragePooling2D + Dense head right after the layer."""
@@ -126,7 +161,7 @@ def _dense_after(core, model, layers):
 
 # ------------------------------------------------------ gradient methods ----
 
-@register("gradcam", "gradient", "Selvaraju et al. 2017, Grad-CAM")
+@register("gradcam", "gradient", "Selvaraju et al. 2017, Grad-CAM", "Grad-CAM")
 def gradcam(A, J):
     """w_k = spatial mean of dy^c/dA^k; map = sum_k w_k A^k."""
     import tensorflow as tf
@@ -134,7 +169,7 @@ def gradcam(A, J):
     return _weighted(A, tf.reduce_mean(J, axis=(2, 3)))
 
 
-@register("gradcam++", "gradient", "Chattopadhay et al. 2018, Grad-CAM++, eq. 19")
+@register("gradcam++", "gradient", "Chattopadhay et al. 2018, Grad-CAM++, eq. 19", "Grad-CAM++")
 def gradcam_plus_plus(A, J):
     """alpha = g^2 / (2 g^2 + sum_ab A_ab g^3) (0 where the denominator is 0), w = sum_ij alpha ReLU(g)."""
     import tensorflow as tf
@@ -145,7 +180,7 @@ def gradcam_plus_plus(A, J):
     return _weighted(A, tf.reduce_sum(alpha * tf.nn.relu(J), axis=(2, 3)))
 
 
-@register("scorecam", "forward", "Wang et al. 2020, Score-CAM")
+@register("scorecam", "forward", "Wang et al. 2020, Score-CAM", "Score-CAM", slow=True)
 def scorecam(ctx):
     """w_k = class probability of the raw image masked by channel k (upsampled, min-max normalised).
 
@@ -181,7 +216,7 @@ def scorecam(ctx):
 
 
 @register("counterfactual", "gradient", "Selvaraju et al. 2017, section 3 (counterfactual explanations)",
-          in_tables=False)  # shows evidence AGAINST the class: not an explanation to score
+          "counterfactual Grad-CAM", in_tables=False)  # shows evidence AGAINST the class: not an explanation to score
 def counterfactual(A, J):
     """Grad-CAM with negated gradients: regions whose removal would raise the score."""
     import tensorflow as tf
@@ -189,7 +224,7 @@ def counterfactual(A, J):
     return _weighted(A, -tf.reduce_mean(J, axis=(2, 3)))
 
 
-@register("layercam", "gradient", "Jiang et al. 2021, LayerCAM, eq. 5-6")
+@register("layercam", "gradient", "Jiang et al. 2021, LayerCAM, eq. 5-6", "LayerCAM")
 def layercam(A, J):
     """map = sum_k ReLU(dy^c/dA^k_ij) * A^k_ij: each position weighted by its own positive gradient."""
     import tensorflow as tf
@@ -213,9 +248,10 @@ def _guided_gradcam(model, x, labels, layer, preprocess, batch_size):
 
 # kind "guided": fn(model, images, labels, layer, preprocess, batch_size) -> (N, H, W) max |gradient| maps
 REGISTRY["guided_backprop"] = Method("guided_backprop", "guided", _guided_backprop,
-                                     "Springenberg et al. 2015, Striving for Simplicity (guided backpropagation)")
+                                     "Springenberg et al. 2015, Striving for Simplicity (guided backpropagation)",
+                                     "guided backpropagation")
 REGISTRY["guided_gradcam"] = Method("guided_gradcam", "guided", _guided_gradcam,
-                                    "Selvaraju et al. 2017, Guided Grad-CAM")
+                                    "Selvaraju et al. 2017, Guided Grad-CAM", "Guided Grad-CAM")
 
 #: Map methods understood by :func:`helpers.cam.grad_cam`.
 METHODS = tuple(n for n, m in REGISTRY.items() if m.kind != "guided")
@@ -225,6 +261,12 @@ GUIDED_METHODS = tuple(n for n, m in REGISTRY.items() if m.kind == "guided")
 ALL_METHODS = METHODS + GUIDED_METHODS
 #: The methods a comparison table scores by default (tools/trust_table.py, tools/road_table.py).
 TABLE_METHODS = tuple(n for n in ALL_METHODS if REGISTRY[n].in_tables)
+#: Methods that cost one forward pass per feature channel and image: give them fewer images
+#: (``limits=`` of :func:`helpers.cam.localization_table` and :func:`helpers.trust.trust_table`).
+SLOW_METHODS = tuple(n for n in ALL_METHODS if REGISTRY[n].slow)
+#: The randomisation test's default pair (Adebayo et al. 2018): a map that follows the weights
+#: (Grad-CAM) and one that barely does (guided backpropagation).
+RANDOMIZATION_METHODS = ("gradcam", "guided_backprop")
 
 #: The method a widget starts on (grad_cam's default).
 DEFAULT_METHOD = "gradcam"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .regularize import GREY, MIN_KERNEL, blur_graph, gaussian_kernel, grey_below_percentile, rms, tv_gradient
+from .regularize import GREY, MIN_KERNEL, blur_graph, blur_kernel, grey_below_percentile, rms, tv_gradient
 
 __all__ = ["COLOR_CORRELATION_SQRT", "color_matrix", "FOURIER_DECAY", "CLASS_FOURIER_DECAY", "fourier_scale",
            "fourier_images", "fourier_to_image", "initial_spectra", "initial_images", "ADAM_BETAS", "ADAM_EPS",
@@ -237,7 +237,7 @@ class Pixel:
         import tensorflow as tf
 
         shape = np.shape(init)
-        kernel = gaussian_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(MIN_KERNEL, np.float32)
+        kernel = blur_kernel(regs.blur_sigma) if regs.blur_every else np.zeros(MIN_KERNEL, np.float32)
         radius, side = (kernel.size - 1) // 2, min(int(shape[1]), int(shape[2]))
         if regs.blur_every and radius >= side:
             raise ValueError(

@@ -23,9 +23,10 @@ import math
 
 import numpy as np
 
+from ..gaussian import gaussian_kernel
 from ..inputs import check_int
 
-__all__ = ["GREY", "Regularizers", "PRESETS", "regularizers", "norm_flags", "MIN_KERNEL", "gaussian_kernel",
+__all__ = ["GREY", "Regularizers", "PRESETS", "regularizers", "norm_flags", "MIN_KERNEL", "blur_kernel",
            "blur_graph", "tv_gradient", "rms", "grey_below_percentile"]
 
 #: The grey level that plays the role of "zero" (the paper's mean image).
@@ -178,14 +179,11 @@ def norm_flags(flags) -> tuple:
 MIN_KERNEL = 7
 
 
-def gaussian_kernel(sigma: float) -> np.ndarray:
-    """Normalised 1-D Gaussian of width ``sigma``, radius ceil(3 sigma), zero-padded to >= 7 taps."""
+def blur_kernel(sigma: float) -> np.ndarray:
+    """The ascent's blur kernel: :func:`helpers.gaussian.gaussian_kernel` of radius ceil(3 sigma) (>= 1),
+    zero-padded to >= :data:`MIN_KERNEL` taps, float32."""
     radius = max(1, int(math.ceil(3.0 * sigma)))
-    t = np.arange(-radius, radius + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    pad = max(0, (MIN_KERNEL - k.size) // 2)  # zero taps: the same blur (reflection is symmetric)
-    return np.pad(k, pad).astype(np.float32)
+    return gaussian_kernel(sigma, radius, min_taps=MIN_KERNEL).astype(np.float32)
 
 
 def blur_graph(x, k):

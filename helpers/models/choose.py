@@ -19,10 +19,10 @@ __all__ = ["load_model", "MODEL_NAMES", "VGG16_PEAK_BYTES"]
 
 MODEL_NAMES = ("auto", "vgg16", "efficientnet_lite0", "shapesnet")
 
-#: VGG16's measured kernel peak over the notebooks (`make vgg16-memory`, README: 6419 MiB = 6.7 GB in
-#: notebook 04, whose sanity checks hold randomised copies of the network), plus headroom: ``auto``
+#: VGG16's measured kernel peak over the notebooks (`make vgg16-memory`, README: 3587 MiB = 3.8 GB in
+#: notebook 04, whose sanity checks randomise a copy of the network), plus headroom: ``auto``
 #: does not choose VGG16 where the kernel may use less (Binder's 2 GB, a hub's per-user limit).
-VGG16_PEAK_BYTES = 7.0e9
+VGG16_PEAK_BYTES = 4.5e9
 
 
 def _vgg16_too_big() -> str | None:
