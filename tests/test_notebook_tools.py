@@ -373,3 +373,80 @@ def test_every_course_notebook_tags_its_setup_cell_and_no_stored_cell_hides_less
             "stream", name="stdout", text="Model: efficientnet_lite0 (asked for 'efficientnet_lite0')\ninput size (224, 224)\n")])
         assert notebooks.slide_outputs(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs[0]["text"] == (
             "input size (224, 224)\n")
+
+
+# ---- grids: a figure of several panels is drawn at least FIG_GRID_W px wide ------------------------
+
+def test_execute_records_how_many_panels_each_figure_has(tmp_path, monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)      # conftest's Agg: the kernel would show no figure
+    # by hand: one picture; a 1 x 3 grid with its last cell left empty (2 panels); one picture with
+    # a colour bar (1 panel: the bar is not one); a 2 x 4 grid of images (8)
+    path = _write(str(tmp_path), "01_figs.ipynb", [
+        nbformat.v4.new_code_cell("import numpy as np\nimport matplotlib.pyplot as plt\nimg = np.zeros((8, 8))"),
+        nbformat.v4.new_code_cell("plt.imshow(img); plt.show()"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots(1, 3)\nax[0].plot([1, 2]); ax[1].imshow(img); ax[2].axis('off')\n"
+                                  "plt.show()"),
+        nbformat.v4.new_code_cell("plt.colorbar(plt.imshow(img)); plt.show()"),
+        nbformat.v4.new_code_cell("fig, axes = plt.subplots(2, 4)\nfor ax in axes.ravel(): ax.imshow(img)"),
+    ])
+    nb, _, _ = notebooks.execute(path)
+    assert len(nb.cells) == 5 and nb.cells[0].source.startswith("import numpy")      # the prelude is gone
+    assert [c.execution_count for c in nb.cells] == [1, 2, 3, 4, 5]
+    figures = [o for c in nb.cells for o in c.outputs if "image/png" in o.get("data", {})]
+    assert [notebooks.figure_panels(o) for o in figures] == [1, 2, 1, 8]
+    assert [notebooks.is_grid(o) for o in figures] == [False, True, False, True]
+    assert not any(o.get("output_type") == "stream" for c in nb.cells for o in c.outputs)   # silent
+
+
+def _grid(width, height, panels=2, tags=()):
+    cell = _figure(width, height)
+    if panels:
+        cell.outputs[0]["metadata"] = {notebooks.PANELS_KEY: panels}
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_a_grid_is_drawn_at_least_fig_grid_w_wide_where_one_picture_may_be_narrower():
+    # the same 1200 x 600 picture after 50 words (2 lines, 78 px) and before a one-line reading (47 px):
+    # room 664 - 62 - 78 - 47 = 477 px, i.e. 465 px tall and 930 px wide (+ 12 px padding): enough as one
+    # picture (its rule: 1000 wide OR 440 tall), too narrow as a grid, which needs 1000 x 500 and so
+    # starts a sub-slide of its own; a montage in one panel is a grid when its cell is tagged course-grid
+    lead = "## Maps\n" + _words(50)
+    reading = nbformat.v4.new_markdown_cell("The maps agree.")
+    for cell, grid in ((_grid(1200, 600, panels=0), False), (_grid(1200, 600), True),
+                       (_grid(1200, 600, panels=0, tags=[notebooks.TAG_GRID]), True)):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(lead), cell, reading])
+        slides, _, n_sub = notebooks.slide_notebook(nb)
+        fig = next(c for c in slides.cells if c.cell_type == "code")
+        size = fig.outputs[0]["metadata"]["image/png"]
+        assert (size["width"] >= notebooks.FIG_GRID_W) == grid, (grid, size)
+        assert (fig.metadata.get("tags") == [notebooks.TAG_GRID]) == grid
+        assert n_sub == grid                                     # the grid moved on with its reading
+        shown = _shown(slides)
+        assert shown[shown.index(("-", f"<figure {size['width']}x{size['height']}>")) + 1] == ("-", "The maps agree.")
+        stats = [s for s in notebooks.slide_stats(slides) if s["figures"]]
+        assert stats[0]["grids"] == [grid]
+
+
+def test_a_grid_too_tall_for_its_reading_keeps_its_width_and_the_reading_goes_to_the_speaker_notes():
+    # 1000 x 590 at 1000 px wide: 602 px with its padding; 62 (heading) + 602 = 664 = the whole budget
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Tall grid"), _grid(1000, 590),
+                                         nbformat.v4.new_markdown_cell("The left maps are brighter. More text.")])
+    slides, _, n_sub = notebooks.slide_notebook(nb)
+    assert n_sub == 0
+    assert _shown(slides)[:2] == [("slide", "## Tall grid"), ("-", "<figure 1000x590>")]
+    kinds = _kinds(slides)
+    after = [c.source for k, c in zip(kinds[2:], slides.cells[2:]) if k == "notes"]
+    assert "The left maps are brighter." in after                  # the reading: in this slide's notes
+    assert "subslide" not in kinds
+
+
+def test_a_cell_the_lecturer_shows_keeps_its_tag_on_the_slide():
+    cell = _cell("load()", "Model: efficientnet_lite0 (auto: no VGG16 weights)\n", tags=["course-show-slide"])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Which model?"), cell,
+                                         _cell("load()", "Model: vgg16 (auto: ...)\nkept\n")])
+    slides, _, _ = notebooks.slide_notebook(nb)
+    outs = [c for c in slides.cells if c.cell_type == "code"]
+    assert [(c.metadata.get("tags"), c.outputs[0]["text"]) for c in outs] == [
+        (["course-show-slide"], "Model: efficientnet_lite0 (auto: no VGG16 weights)\n"), (None, "kept\n")]

@@ -9,17 +9,20 @@ width <= 1280 px), every formula is typeset (MathJax output present, no MathJax 
 `$`, `\\(` or `\\[` left in the text), no warning, stderr output or traceback shows; the slide rules
 of tools/course.py hold as drawn: at most course.WORD_LIMIT words of prose (counted like
 course.prose_words: headings, code and display maths 0, an inline formula 1), no stray line
-(course.STRAY_LINES: the model line, an exercise verdict, a time taken), every figure drawn at least
-course.FIG_MIN_W px wide or course.FIG_MIN_H px tall. A screenshot of every slide goes to
+(course.STRAY_LINES: the model line, an exercise verdict, a time taken; a cell the lecturer tagged
+course-show-slide excepted), every figure drawn at least course.FIG_MIN_W px wide or course.FIG_MIN_H
+px tall, and every grid (a figure of two panels or more: the builder tags its cell course-grid, which
+the page shows as the class celltag_course-grid) at least course.FIG_GRID_W px wide. A screenshot of every slide goes to
 build/screenshots/slides/DECK/H-V.png (look at them); the counts per deck (slides, most words on a
-slide, slides with a figure narrower than 900 px) go to build/screenshots/offline_report.json.
+slide, slides with a figure narrower than 900 px and how many of those are grids, the single pictures
+under 900 px) go to build/screenshots/offline_report.json.
 
 test_html_page[PAGE]: the same for each rendered notebook (no fit check: a page scrolls);
 a screenshot of the page's top in build/screenshots/html/PAGE.png.
 
 test_checker_*: a small deck and page written here with a slide too tall, a TeX error, a raw
 formula MathJax cannot see (in a page with no MathJax), a warning on stderr, a slide of too many
-words, a stray line and a figure drawn small: each check is shown to fail when it should, and to
+words, a stray line, a figure drawn small and a grid drawn narrow: each check is shown to fail when it should, and to
 pass on a deck without faults.
 
 The builds come first: `make e2e` runs `make course` and `make slides` when their sources changed.
@@ -73,7 +76,7 @@ JS_PAGE_PROBLEMS = r"""
 # JavaScript: the slide rules as drawn: prose words (as course.prose_words counts them), stray lines,
 # figures' drawn sizes.
 JS_SLIDE_RULES = r"""
-([s, stray]) => {
+([s, stray, grid, shown]) => {
   let words = 0;
   for (const md of s.querySelectorAll('.jp-RenderedMarkdown')) {
     if (md.closest('aside.notes')) continue;
@@ -89,10 +92,11 @@ JS_SLIDE_RULES = r"""
   const re = new RegExp(stray);
   const strays = [];
   for (const o of s.querySelectorAll('.jp-OutputArea-output')) {
-    if (o.closest('aside.notes')) continue;
+    if (o.closest('aside.notes, .celltag_' + shown)) continue;        // the lecturer's override shows it
     for (const line of o.innerText.split('\n')) if (re.test(line)) strays.push(line.trim().slice(0, 100));
   }
-  const figures = [...s.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.offsetWidth, i.offsetHeight]);
+  const figures = [...s.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.offsetWidth, i.offsetHeight,
+                   i.closest('.celltag_' + grid) !== null]);
   return {words, strays, figures};
 }
 """
@@ -146,7 +150,7 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
         indices = page.evaluate("Reveal.getSlides().map(s => Reveal.getIndices(s))")
         report = {"deck": path.name, "slides": len(indices), "horizontal": len(page.evaluate(
             "Reveal.getHorizontalSlides()")), "formulas": 0, "overflowing": 0, "problems": [],
-            "most_words": 0, "narrow_figure_slides": 0, "figures": 0}
+            "most_words": 0, "narrow_figure_slides": 0, "narrow_grid_slides": 0, "narrow_single": [], "figures": 0}
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
         for ix in indices:
@@ -163,18 +167,24 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
                 report["problems"].append(f"{where} does not fit {W}x{H}: content {size['w']}x{size['h']} px"
                                           + (f", {size['wide']} element(s) cut at the right" if size["wide"] else ""))
             report["problems"] += [f"{where}: {p}" for p in found["problems"]]
-            rules = page.evaluate(JS_SLIDE_RULES, [slide, course._STRAY.pattern])
+            rules = page.evaluate(JS_SLIDE_RULES, [slide, course._STRAY.pattern, course.TAG_GRID, course.TAG_SHOW])
             report["most_words"] = max(report["most_words"], rules["words"])
             if rules["words"] > course.WORD_LIMIT:
                 report["problems"].append(f"{where}: {rules['words']} words of prose (the limit: {course.WORD_LIMIT}; "
                                           "the rest belongs in the speaker notes)")
             report["problems"] += [f"{where}: a line that is not lesson content: {line!r}" for line in rules["strays"]]
             report["figures"] += len(rules["figures"])
-            report["narrow_figure_slides"] += any(fw < 900 for fw, _ in rules["figures"])
-            for fw, fh in rules["figures"]:
-                if fw < course.FIG_MIN_W - 2 and fh < course.FIG_MIN_H - 2:
+            report["narrow_figure_slides"] += any(fw < 900 for fw, _, _ in rules["figures"])
+            report["narrow_grid_slides"] += any(fw < 900 and grid for fw, _, grid in rules["figures"])
+            for fw, fh, grid in rules["figures"]:
+                if grid and fw < course.FIG_GRID_W - 2:
+                    report["problems"].append(f"{where}: a grid drawn {fw}x{fh} px, narrower than its rule (at least "
+                                              f"{course.FIG_GRID_W} px wide: draw it with more columns than rows)")
+                elif fw < course.FIG_MIN_W - 2 and fh < course.FIG_MIN_H - 2:
                     report["problems"].append(f"{where}: a figure drawn {fw}x{fh} px, smaller than its rule "
                                               f"(at least {course.FIG_MIN_W} px wide or {course.FIG_MIN_H} px tall)")
+                if fw < 900 and not grid:
+                    report["narrow_single"].append(f"{h}-{v}: {fw}x{fh}")
             if shots:
                 page.screenshot(path=str(shots / f"{h:02d}-{v:02d}.png"))
         report["problems"] += [f"page error: {c}" for c in console]
@@ -221,7 +231,8 @@ def test_slide_deck(name, browser):
     _record("decks", report)
     print(f"{name}: {report['slides']} slides ({report['horizontal']} headings), {report['formulas']} formulas "
           f"typeset, {report['overflowing']} overflowing, at most {report['most_words']} words of prose on a slide, "
-          f"{report['narrow_figure_slides']} slides with a figure narrower than 900 px ({report['figures']} figures)")
+          f"{report['narrow_figure_slides']} slides with a figure narrower than 900 px ({report['narrow_grid_slides']} of "
+          f"them grids; single pictures: {', '.join(report['narrow_single']) or 'none'}) ({report['figures']} figures)")
     assert report["slides"] >= 2
     assert not report["problems"], "\n".join(report["problems"])
 
@@ -314,6 +325,32 @@ def _png_cell(width, height, slide="-", drawn=None):
     meta = {"image/png": {"width": drawn[0], "height": drawn[1]}} if drawn else {}
     return _out("display_data", slide, data={"image/png": base64.b64encode(buf.getvalue()).decode(),
                                              "text/plain": "<Figure>"}, metadata=meta)
+
+
+def _grid_cell(width, height, drawn, slide="-"):
+    """A figure of two panels as the builder lays it out: its cell tagged course-grid."""
+    cell = _png_cell(width, height, slide, drawn)
+    cell.outputs[0]["metadata"][course.PANELS_KEY] = 2
+    cell.metadata["tags"] = [course.TAG_GRID]
+    return cell
+
+
+def test_checker_finds_a_grid_drawn_narrower_than_its_rule(tmp_path, browser):
+    # the same 2:1 picture drawn 880x440: fine as one picture (440 px tall), too narrow as a grid;
+    # a grid drawn 1000 px wide passes; a cell the lecturer shows on purpose keeps its model line
+    shown = _out("stream", name="stdout", text="Model: efficientnet_lite0 (auto: using ...)\n")
+    shown.metadata["tags"] = [course.TAG_SHOW]
+    deck, _ = _tiny_build(tmp_path, [
+        _md("# One picture", "slide"), _png_cell(1000, 500, drawn=(880, 440)),
+        _md("## A grid", "slide"), _grid_cell(1000, 500, drawn=(880, 440)),
+        _md("## A wide grid", "slide"), _grid_cell(2000, 800, drawn=(1000, 400)), shown])
+    report = check_deck(browser, deck)
+    problems = "\n".join(report["problems"])
+    assert "slide 0-0" not in problems, problems
+    assert "slide 1-0: a grid drawn 880x440 px, narrower than its rule" in problems, problems
+    assert "slide 2-0" not in problems, problems
+    assert report["narrow_figure_slides"] == 2 and report["narrow_grid_slides"] == 1, report
+    assert report["narrow_single"] == ["0-0: 880x440"], report
 
 
 def test_checker_finds_too_many_words_a_stray_line_and_a_figure_drawn_small(tmp_path, browser):

@@ -28,8 +28,8 @@ import sys
 
 __all__ = ["course_notebooks", "execute", "fetch_assets", "offline_outputs", "executed_notebook", "build_course",
            "markdown_blocks", "split_first_sentence", "prose_words", "slide_outputs", "page_outputs", "slide_notebook",
-           "build_slides", "timings", "vgg16_memory", "WORD_LIMIT", "FIG_MIN_W", "FIG_MIN_H", "STRAY_LINES",
-           "TAG_HIDE", "TAG_REMOVE", "TAG_SHOW", "TAG_NOTES"]
+           "build_slides", "timings", "vgg16_memory", "WORD_LIMIT", "FIG_MIN_W", "FIG_MIN_H", "FIG_GRID_W", "STRAY_LINES",
+           "TAG_HIDE", "TAG_REMOVE", "TAG_SHOW", "TAG_NOTES", "TAG_GRID", "PANELS_KEY", "figure_panels", "is_grid"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -94,13 +94,50 @@ def execute(path: str, timeout: int = 900, allow_errors: bool = False):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_PRELUDE))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     with _PeakRSS() as mem:
         t0 = time.perf_counter()
-        client.execute()
-        seconds = time.perf_counter() - t0
+        try:
+            client.execute()
+        finally:
+            seconds = time.perf_counter() - t0
+            _drop_prelude(nb)
     return nb, seconds, mem.peak / 2**20
+
+
+# Run (hidden) before a notebook's first cell by `execute`: each figure the inline backend shows gets
+# its number of panels (PANELS_KEY in the output's metadata; the axes that show something, colour
+# bars left out), so that the slides know a grid from a single picture (FIG_GRID_W). Silent; a
+# matplotlib-inline without this hook only means no panel counts (every figure is then one picture).
+PANELS_KEY = "course_panels"
+_PRELUDE = f"""
+try:
+    import matplotlib_inline.backend_inline as _course_inline
+
+    def _course_figure_metadata(fig, _plain=_course_inline._fetch_figure_metadata):
+        shown = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+                 and (ax.has_data() or ax.texts or ax.artists)]
+        return dict(_plain(fig) or {{}}, {PANELS_KEY}=len(shown))
+
+    _course_inline._fetch_figure_metadata = _course_figure_metadata
+    del _course_inline, _course_figure_metadata
+except (ImportError, AttributeError):
+    pass
+"""
+
+
+def _drop_prelude(nb):
+    """Remove _PRELUDE's cell (the first) from an executed notebook and renumber the cells after it."""
+    if nb.cells and nb.cells[0].source == _PRELUDE:
+        nb.cells.pop(0)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            cell.execution_count -= 1
+            for out in cell.get("outputs", []):
+                if out.get("execution_count"):
+                    out["execution_count"] -= 1
 
 
 def _executed(folder, out, allow_errors=False):
@@ -365,6 +402,8 @@ _LINE, _CHARS = 31, 100           # a line of text (20 px font) and the characte
 _MONO_LINE, _MONO_CHARS = 21, 118  # a line of a text output (15 px monospace)
 WORD_LIMIT = 80                   # words of prose on one slide; the rest goes to its speaker notes
 FIG_MIN_W, FIG_MIN_H = 1000, 440  # a figure is drawn at least this wide or this tall (whichever its shape allows)
+FIG_GRID_W = 1000                 # a grid (a figure of two panels or more) is drawn at least this wide, however tall
+TAG_GRID = "course-grid"          # on a code cell: its figure is a grid even if drawn in one panel (a montage)
 MAX_ZOOM = 4                      # how much a small figure may be enlarged to fill its slide
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
@@ -527,11 +566,23 @@ def _fit_words(block: str, room: int) -> tuple[str, str]:
     return shown, rest
 
 
+def figure_panels(out) -> int:
+    """The panels of a figure output: the count `execute` recorded (PANELS_KEY), 2 for a cell tagged
+    TAG_GRID (``_sections`` marks its outputs), 1 when nothing was recorded (a single picture)."""
+    return int(out.get("metadata", {}).get(PANELS_KEY) or 1)
+
+
+def is_grid(out) -> bool:
+    """True for a figure of two panels or more (:func:`figure_panels`): its rule is FIG_GRID_W px wide."""
+    return "image/png" in out.get("data", {}) and figure_panels(out) >= 2
+
+
 def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
     """(height in px drawn at, smallest height allowed) of one code-cell output on a slide.
 
     A figure is drawn as large as the slide allows (:func:`figure_size`); it may be shrunk down to
-    its rule: at least FIG_MIN_W px wide or FIG_MIN_H px tall, whichever comes first for its shape.
+    its rule: at least FIG_MIN_W px wide or FIG_MIN_H px tall, whichever comes first for its shape;
+    a grid (:func:`is_grid`) at least FIG_GRID_W px wide, however tall that makes it.
     """
     kind = out.get("output_type")
     if kind == "stream" or kind == "error":
@@ -542,8 +593,9 @@ def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
     data = out.get("data", {})
     if "image/png" in data:
         w, h = _png_size(data["image/png"])
-        full = figure_size(w, h, SLIDE_H, max_w)[1]
-        return full + 12, min(full, _rule_height(w, h)) + 12
+        grid = is_grid(out)
+        full = figure_size(w, h, SLIDE_H, max_w, grid)[1]
+        return full + 12, min(full, _rule_height(w, h, grid)) + 12
     if "text/html" in data:
         html = data["text/html"]
         rows = html.count("<tr") + html.count("<p") + html.count("<li") + html.count("<br")
@@ -558,23 +610,27 @@ def output_height(out, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
     return 0, 0
 
 
-def _rule_height(w: int, h: int) -> int:
-    """The smallest height at which a w x h figure meets the size rule (FIG_MIN_W wide or FIG_MIN_H tall)."""
-    return int(min(FIG_MIN_H, -(-FIG_MIN_W * h // w)))
+def _rule_height(w: int, h: int, grid: bool = False) -> int:
+    """The smallest height at which a w x h figure meets its size rule: FIG_MIN_W wide or FIG_MIN_H
+    tall; a grid FIG_GRID_W wide."""
+    wide = -(-FIG_GRID_W * h // w) if grid else -(-FIG_MIN_W * h // w)
+    return int(wide if grid else min(FIG_MIN_H, wide))
 
 
-def figure_size(w: int, h: int, height: int, max_w: int = SLIDE_W - 80) -> tuple[int, int]:
+def figure_size(w: int, h: int, height: int, max_w: int = SLIDE_W - 80, grid: bool = False) -> tuple[int, int]:
     """(width, height) in px at which a w x h figure is drawn within ``max_w`` x ``height``: as large
     as fits, enlarged up to MAX_ZOOM times (a slide is seen from the back of the room), or more where
-    its size rule needs it."""
-    scale = min(max_w / w, max(1, height) / h, max(MAX_ZOOM, _rule_height(w, h) / h))
+    its size rule needs it (a grid: FIG_GRID_W wide even if that is taller than ``height``)."""
+    scale = min(max_w / w, max(max(1, height) / h, FIG_GRID_W / w if grid else 0),
+                max(MAX_ZOOM, _rule_height(w, h, grid) / h))
     return int(w * scale), int(h * scale)
 
 
 def _scale_image(out, height: int, max_w: int = SLIDE_W - 80):
-    """Give an image output the width/height attributes that draw it ``height`` px tall (or less)."""
+    """Give an image output the width/height attributes that draw it ``height`` px tall (or less,
+    never below its rule: a grid stays FIG_GRID_W px wide)."""
     w, h = _png_size(out["data"]["image/png"])
-    dw, dh = figure_size(w, h, height - 12, max_w)
+    dw, dh = figure_size(w, h, height - 12, max_w, is_grid(out))
     out.setdefault("metadata", {})["image/png"] = {"width": dw, "height": dh}
 
 
@@ -595,6 +651,8 @@ def _sections(nb):
                     sections[-1][1].append((kind, block))
         elif cell.cell_type == "code":
             for out in cell.get("outputs", []):
+                if TAG_GRID in _tags(cell) and "image/png" in out.get("data", {}):
+                    out.setdefault("metadata", {})[PANELS_KEY] = max(2, figure_panels(out))
                 if out.get("output_type") in ("stream", "display_data", "execute_result", "error"):
                     sections[-1][1].append(("out", out))
             if cell.source.strip():
@@ -677,9 +735,17 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
         cell.metadata["slideshow"] = {"slide_type": slide_type}
         return cell
 
-    def out_cell(outputs, slide_type):
+    # outputs a lecturer shows on purpose (course-show-slide): their slide cell keeps the tag, so that
+    # the browser check lets their lines be
+    on_purpose = {id(o) for c in nb.cells if c.cell_type == "code" and TAG_SHOW in _tags(c) for o in c.outputs}
+
+    def out_cell(outputs, slide_type, show_tag=False):
         cell = nbformat.v4.new_code_cell("", outputs=outputs)
         cell.metadata["slideshow"] = {"slide_type": slide_type}
+        # the page marks a tagged cell (class celltag_<tag>): the browser check finds grids by it
+        tags = ([TAG_GRID] if any(map(is_grid, outputs)) else []) + ([TAG_SHOW] if show_tag else [])
+        if tags:
+            cell.metadata["tags"] = tags
         return cell
 
     for heading, items in _sections(nb):
@@ -737,6 +803,13 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
             if state["content"] and (state["used"] + fixed + sum(map(block_height, lead_in)) + out_lo > budget
                                      or state["said"] + must_words + sum(map(prose_words, lead_in)) > words):
                 new_subslide()
+            if out_lo and state["used"] + fixed + out_lo > budget:
+                # a grid at its width rule leaves no room for its reading even on a sub-slide of its own:
+                # the reading goes to this slide's speaker notes (a one-line caption of the figure's
+                # own stays on the slide)
+                unit = [("note", x) if k == "read" else (k, x) for k, x in unit]
+                fixed -= sum(block_height(x) for k, x in unit if k == "note")
+                must_words = 0
             # lead-in prose beyond the word rule, or without room beside the output's least size: to the notes
             room_words = 0 if state["full"] else words - state["said"] - must_words
             cut = {}
@@ -750,6 +823,8 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
             for kind, item in unit:
                 if kind == "code":
                     note(f"```python\n{item}\n```")
+                elif kind == "note":
+                    note(item)
                 elif kind == "md" and id(item) in cut:
                     shown, rest = cut[id(item)]
                     if shown:
@@ -770,11 +845,11 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
                         reserve = block_height(shown) if shown else 0
                     fit = max(min(out_hi, budget - state["used"] - fixed - reserve), out_lo)
                     _scale_image(item, fit)
-                    cells.append(out_cell([item], state["start"]))
+                    cells.append(out_cell([item], state["start"], id(item) in on_purpose))
                     state["used"] += fit
                     state["start"], state["content"] = "-", True
                 else:
-                    h, room = out_hi, budget - state["used"]
+                    h, room, show_tag = out_hi, budget - state["used"], id(item) in on_purpose
                     if item.get("output_type") == "stream" and h > room and h > budget // 2:
                         keep = max(3, (room - 40) // _MONO_LINE)
                         lines = item["text"].rstrip("\n").split("\n")
@@ -782,7 +857,7 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
                             item = nbformat.from_dict(dict(item, text="\n".join(lines[:keep]) +
                                                            f"\n... ({len(lines) - keep} more lines in the notebook)\n"))
                             h = _MONO_LINE * (keep + 1) + 20
-                    cells.append(out_cell([item], state["start"]))
+                    cells.append(out_cell([item], state["start"], show_tag))
                     state["used"] += h
                     state["start"], state["content"] = "-", True
     new = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
@@ -790,8 +865,8 @@ def slide_notebook(nb, budget: int = _BUDGET, words: int = WORD_LIMIT):
 
 
 def slide_stats(slides) -> list[dict]:
-    """Per (sub-)slide of a laid-out deck (:func:`slide_notebook`): its prose words and its figures'
-    drawn (width, height). The numbers the build prints; the browser check measures the real ones."""
+    """Per (sub-)slide of a laid-out deck (:func:`slide_notebook`): its prose words, its figures'
+    drawn (width, height) and, where it has figures, whether each is a grid ("grids"). The numbers the build prints; the browser check measures the real ones."""
     stats = []
     for cell in slides.cells:
         kind = cell.metadata["slideshow"]["slide_type"]
@@ -806,6 +881,7 @@ def slide_stats(slides) -> list[dict]:
                 size = out.get("metadata", {}).get("image/png")
                 if size:
                     stats[-1]["figures"].append((size["width"], size["height"]))
+                    stats[-1].setdefault("grids", []).append(is_grid(out))
     return stats
 
 
