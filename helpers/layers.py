@@ -12,8 +12,9 @@ derived models the other modules differentiate.
   (input -> some layers' outputs), :func:`layer_input_model` (input -> a
   layer's input), :func:`logits_model` (the score before the softmax),
   :func:`feature_score_model` (input -> [feature map, scores] in one pass,
-  also when the layer sits in a nested model).  :func:`forget` drops them
-  after a model's weights were changed in place (``helpers.trust``).
+  also when the layer sits in a nested model).  They share the model's
+  variables (:func:`sharing_layer`), so weights changed in place are
+  followed; :func:`forget` drops them to free memory.
 
 Used by: helpers.activations (notebooks 01, 02), helpers.maximize (02, 03),
 helpers.cam and helpers.trust (04), the widgets and exercises.
@@ -42,6 +43,7 @@ __all__ = [
     "logits_model",
     "probabilities_fn",
     "feature_score_model",
+    "sharing_layer",
     "cached",
     "forget",
     "PASS_BYTES",
@@ -72,9 +74,10 @@ def cached(model, key, build):
 def forget(model) -> None:
     """Drop every model derived from ``model`` (and its nested models) so the next call rebuilds it.
 
-    Needed after changing weights in place (:func:`helpers.trust.randomize_layers`):
-    :func:`logits_model` holds a *copy* of a Dense layer with a fused softmax
-    (VGG16's ``predictions``); the guided-backpropagation model shares the variables.  The dropped models are collected at once (``gc.collect``:
+    Every derived model shares the model's variables, so weights changed in place need no
+    :func:`forget`; it frees memory (a randomised copy's derived models and compiled
+    functions, :mod:`helpers.trust`) and is needed after the model's *structure* changed.
+    The dropped models are collected at once (``gc.collect``:
     Keras models and compiled functions hold reference cycles, so without it a
     dropped VGG16 clone keeps its 528 MB until Python's collector happens to run).
     """
@@ -363,6 +366,41 @@ def layer_input_model(model, layer: str, flexible: bool = False):
     return cached(model, ("layer_input_model", layer, bool(flexible)), build)
 
 
+def sharing_layer(lay, swaps, name=None):
+    """A layer that runs ``lay`` with some attributes swapped, on ``lay``'s own variables (shared, not copied).
+
+    ``swaps``: attribute name -> function (e.g. ``{"activation": linear}``); they are set on
+    ``lay`` only while it computes, so the user's model never sees them.  Weights changed in
+    place later (:func:`helpers.trust.randomize_layers`) are followed, also by functions
+    already traced.
+
+    Args:
+        lay: a built keras layer; swaps: dict; name: the new layer's name (default ``lay.name``).
+    Returns:
+        keras.layers.Layer (built; no variables of its own).
+    Used by: :func:`logits_model` (a Dense with a fused softmax), helpers.cam.guided (a fused ReLU).
+    """
+    keras = _keras()
+
+    class Sharing(keras.layers.Layer):
+        def __init__(self):
+            super().__init__(name=name or lay.name, dtype=lay.dtype_policy)
+            self.inner = lay
+            self.built = True
+
+        def call(self, inputs):
+            saved = {a: getattr(lay, a) for a in swaps}
+            try:
+                for a, f in swaps.items():
+                    object.__setattr__(lay, a, f)
+                return lay.call(inputs)
+            finally:
+                for a, f in saved.items():
+                    object.__setattr__(lay, a, f)
+
+    return Sharing()
+
+
 def _is_softmax(fn) -> bool:
     return getattr(fn, "__name__", "") == "softmax"
 
@@ -376,12 +414,12 @@ def logits_model(model):
 
     Handles a final ``Activation("softmax")`` / ``Softmax`` layer (ShapesNet:
     every other layer is shared, the same objects) and a final Dense layer
-    with the softmax fused in (VGG16's ``predictions``): that one layer is
-    replaced by a linear Dense named ``"<name>_logits"`` holding a **copy**
-    of its kernel and bias, taken when this model is built.  After changing
-    the weights in place call :func:`forget` (``helpers.trust`` does) so the
-    next call copies them again.  Also when that last layer sits inside a
-    nested model (a transfer-learning head).  A model whose last layer has
+    with the softmax fused in (VGG16's ``predictions``): that one layer runs
+    as ``"<name>_logits"`` with its activation swapped for the identity, on
+    the same kernel and bias variables (:func:`sharing_layer`; no copy, so
+    weights changed in place are followed without rebuilding anything).
+    Also when that last layer sits inside a nested model (a transfer-learning
+    head).  A model whose last layer has
     no softmax is returned unchanged.
 
     Args:
@@ -406,10 +444,7 @@ def _build_logits(model):
     if isinstance(last, keras.layers.Activation) and _is_softmax(last.activation):
         out = feed
     elif isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
-        linear = keras.layers.Dense.from_config({**last.get_config(), "activation": "linear",
-                                                 "name": last.name + "_logits"})
-        out = linear(feed)
-        linear.set_weights(last.get_weights())
+        out = sharing_layer(last, {"activation": keras.activations.linear}, name=last.name + "_logits")(feed)
     elif isinstance(last, keras.layers.Softmax):
         out = feed
     elif isinstance(last, keras.Model) and logits_model(last) is not last:

@@ -8,6 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from helpers import activations, cam, deepvis, layers, trust  # noqa: E402
+from helpers.cam.core import get_core  # noqa: E402
 from helpers.inputs import class_index  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def test_one_walk_gives_paths_lists_and_lookups_for_a_nested_model():
         layers.find_layer(model, "c22")
 
 
-def test_logits_model_copies_the_fused_dense_and_forget_makes_it_see_new_weights():
+def test_logits_model_shares_the_fused_dense_so_weights_changed_in_place_are_followed_without_rebuilding():
     model = _nested()
     x = np.random.default_rng(1).uniform(0, 1, (2, 8, 8, 3)).astype(np.float32)
     feats = keras.Model(model.inputs[0], model.get_layer("gap").output)
@@ -57,10 +58,11 @@ def test_logits_model_copies_the_fused_dense_and_forget_makes_it_see_new_weights
         warnings.simplefilter("ignore")
         before = cam.grad_cam(model, x, [0, 1], method="gradcam", normalize=False)
         cam.guided_backprop(model, x, [0, 1])                                   # builds the guided clone too
-    trust.randomize_layers(model, ["head"], seed=5)                             # in place: the copies are dropped
-    lm2 = layers.logits_model(model)
-    assert lm2 is not lm
-    np.testing.assert_allclose(lm2(x).numpy(), hand_logits(), atol=1e-5)
+    core = get_core(model, "base/c2")
+    trust.randomize_layers(model, ["head", "base/c2"], seed=5)                  # in place, nothing rebuilt
+    assert layers.logits_model(model) is lm and get_core(model, "base/c2") is core
+    assert {id(v) for v in lm.weights} == {id(v) for v in model.weights}        # the same variables, no copy
+    np.testing.assert_allclose(lm(x).numpy(), hand_logits(), atol=1e-5)
     # Grad-CAM after the change equals Grad-CAM of a fresh model with the new weights (no stale cache)
     fresh = _nested()
     fresh.set_weights(model.get_weights())
@@ -72,6 +74,7 @@ def test_logits_model_copies_the_fused_dense_and_forget_makes_it_see_new_weights
         np.testing.assert_allclose(cam.guided_backprop(model, x, [0, 1]), cam.guided_backprop(fresh, x, [0, 1]),
                                    atol=1e-5)
     assert not np.allclose(before, after)
+    assert [f.experimental_get_tracing_count() for f in core._compiled.values()] == [1]   # traced once, before
 
 
 def test_class_names_resolve_the_same_way_in_every_module():

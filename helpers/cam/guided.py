@@ -114,33 +114,6 @@ def guided_model(model):
     return layers.cached(model, ("guided",), lambda: _build_guided(model))
 
 
-def _sharing(lay, swaps):
-    """A layer that runs ``lay`` (its own variables: shared, not copied) with some activations swapped.
-
-    ``swaps``: attribute name -> function (e.g. {"activation": a guided ReLU}); they are set
-    on ``lay`` only while it computes, so the user's model never sees them.
-    """
-    import keras
-
-    class Guided(keras.layers.Layer):
-        def __init__(self):
-            super().__init__(name=lay.name, dtype=lay.dtype_policy)
-            self.inner = lay
-            self.built = True
-
-        def call(self, inputs):
-            saved = {a: getattr(lay, a) for a in swaps}
-            try:
-                for a, f in swaps.items():
-                    object.__setattr__(lay, a, f)
-                return lay.call(inputs)
-            finally:
-                for a, f in saved.items():
-                    object.__setattr__(lay, a, f)
-
-    return Guided()
-
-
 def _build_guided(model):
     import keras
 
@@ -193,7 +166,7 @@ def _build_guided(model):
                 elif kind == "other" or (kind == "sigmoid" and (lay is not out_layer or attr != "activation")):
                     unguidable.append((lay.name, f"{attr}={getattr(fn, '__name__', fn)}"))
             if swaps:
-                new = _sharing(lay, swaps)
+                new = layers.sharing_layer(lay, swaps)
         return new
 
     guided = keras.models.clone_model(src, clone_function=clone, recursive=True)

@@ -144,7 +144,7 @@ def _dense_after(core, model, layers):
     leaves = [(p, lay) for p, _, lay in layers.walk(core.logits, leaves=True)]
     names = [p for p, _ in leaves]
     idx = names.index(core.path) if core.path in names else -1
-    after = [lay for _, lay in leaves[idx + 1:]] if idx >= 0 else []
+    after = [getattr(lay, "inner", lay) for _, lay in leaves[idx + 1:]] if idx >= 0 else []   # a shared softmax Dense
     last = after[-1] if after else None
     has_gap = any(isinstance(lay, keras.layers.GlobalAveragePooling2D) for lay in after)
     k = core.map_shape[-1]

@@ -86,7 +86,7 @@ def randomize_layers(model, layer_names, seed=0):
                 fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
                 value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
             var.assign(value.astype(np.float32))
-    forget(model)   # the pre-softmax model holds a copy of a fused softmax Dense (VGG16); recompile all
+    # No rebuild: every derived model (pre-softmax, guided) and traced function shares these variables.
 
 
 def randomized_copy(model, seed=0, stages=None):
@@ -158,14 +158,14 @@ def randomization_test(model, images, classes, methods=RANDOMIZATION_METHODS, la
     bad = [s for s in wanted if s not in names]
     if bad:
         raise ValueError(f"unknown stages {bad}; choose from {names}.")
-    copy = randomized_copy(model, seed)
 
     def maps_of(net):
         return {name: np.asarray(m(net, x, cls), np.float64) if callable(m) else
                 explanation_maps(net, x, cls, m, layer, preprocess=preprocess, batch_size=batch_size)
                 for name, m in named.items()}
 
-    trained = maps_of(copy)
+    trained = maps_of(model)               # the model's own compiled passes, if it already has them
+    copy = randomized_copy(model, seed)    # traced once: randomising in place needs no new trace
     spear = {m: [] for m in named}
     sim = {m: [] for m in named}
     done, rng = [], np.random.default_rng(seed)
