@@ -97,7 +97,13 @@ JS_SLIDE_RULES = r"""
   }
   const figures = [...s.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.offsetWidth, i.offsetHeight,
                    i.closest('.celltag_' + grid) !== null]);
-  return {words, strays, figures};
+  // what the slide shows last: a sentence announcing what follows ("...:") must not end a slide
+  const shownItems = [...s.querySelectorAll('.jp-RenderedMarkdown :is(p, li, table, pre, img), .jp-OutputArea-output')]
+                     .filter(e => !e.closest('aside.notes') && !(e.tagName === 'P' && e.closest('li')));
+  const lastItem = shownItems[shownItems.length - 1];
+  const dangling = lastItem && lastItem.tagName === 'P' && /:\s*$/.test(lastItem.textContent)
+                   ? lastItem.textContent.trim().slice(-80) : null;
+  return {words, strays, figures, dangling};
 }
 """
 
@@ -173,6 +179,10 @@ def check_deck(browser, path: Path, shots: Path | None = None) -> dict:
                 report["problems"].append(f"{where}: {rules['words']} words of prose (the limit: {course.WORD_LIMIT}; "
                                           "the rest belongs in the speaker notes)")
             report["problems"] += [f"{where}: a line that is not lesson content: {line!r}" for line in rules["strays"]]
+            if rules["dangling"]:
+                report["problems"].append(f"{where}: ends with a lead-in whose follow-up is not on the slide: "
+                                          f"{rules['dangling']!r} (give the figure before it a reading sentence, "
+                                          "or put what it announces on the slide)")
             report["figures"] += len(rules["figures"])
             report["narrow_figure_slides"] += any(fw < 900 for fw, _, _ in rules["figures"])
             report["narrow_grid_slides"] += any(fw < 900 and grid for fw, _, grid in rules["figures"])
@@ -370,3 +380,18 @@ def test_checker_finds_too_many_words_a_stray_line_and_a_figure_drawn_small(tmp_
     assert "slide 2-0: a figure drawn 600x300 px, smaller than its rule" in problems, problems
     assert "slide 3-0" not in problems and "tabby" not in problems, problems
     assert report["most_words"] == course.WORD_LIMIT + 1 and report["narrow_figure_slides"] == 1, report
+
+
+def test_checker_finds_a_slide_that_ends_with_a_lead_in(tmp_path, browser):
+    # "The lesson, in words:" under a figure with its list gone to the speaker notes (04, before the fix)
+    notes = _md("* point one\n* point two", "notes")
+    deck, _ = _tiny_build(tmp_path, [
+        _md("# Dangling", "slide"), _png_cell(1000, 400, drawn=(1000, 400)), _md("The lesson, in words:"), notes,
+        _md("## Announced and shown", "slide"), _md("The lesson, in words:"), _md("* point one\n* point two"),
+        _md("## Lead-in before a printout", "slide"), _md("The same measure:"),
+        _out("stream", name="stdout", text="answer 42\n"),
+        _md("## Lead-in before a table", "slide"), _md("The regularisers:\n\n| a | b |\n|---|---|\n| 1 | 2 |")])
+    problems = "\n".join(check_deck(browser, deck)["problems"])
+    assert "slide 0-0: ends with a lead-in whose follow-up is not on the slide: 'The lesson, in words:'" in problems, \
+        problems
+    assert "slide 1-0" not in problems and "slide 2-0" not in problems and "slide 3-0" not in problems, problems
